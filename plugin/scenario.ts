@@ -1,0 +1,288 @@
+import { relative } from 'node:path';
+import { bench, describe, inject } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, formatIssues, loadConfig } from './config/load-config.ts';
+import { sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
+import { buildHeaders, payloadShape, redactUrl, renderPayload } from './request-builder.ts';
+import { RawCsvWriter } from './engine/raw-csv-writer.ts';
+import { runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
+import { rawCsvPath } from './output-paths.ts';
+import { interruptSignal } from './interrupt.ts';
+import { evaluateSlo } from './slo.ts';
+import { emptyErrorCounts } from './stats.ts';
+import type { LevelMeta, LevelSummary, ProgressEvent, ScenarioSummary, SloSpec } from './types.ts';
+import { RUN_ONCE, captureLastTask } from './vitest-internals.ts';
+import type { Dispatcher } from 'undici';
+
+/** What the plugin hands to bench files through Vitest's `provide`/`inject`. */
+export interface ProvidedLoadbench {
+  config: LoadbenchConfig;
+  configPath: string;
+  root: string;
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    loadbench: ProvidedLoadbench;
+  }
+}
+
+/** Options of {@link scenario}; each one overrides the same key of config.yaml. */
+export interface ScenarioOptions {
+  url?: string;
+  method?: string;
+  token?: string;
+  headers?: Record<string, string>;
+  challenge_id?: string;
+  /** A JSON body, or a function of the request context returning one (an object, or a string sent as is). */
+  payload?: unknown | ((ctx: PayloadContext) => unknown);
+  concurrency_levels?: number[];
+  duration_seconds?: number;
+  requests_per_level?: number;
+  warmup_seconds?: number;
+  timeout_seconds?: number;
+  max_body_bytes?: number;
+  raw_csv?: boolean;
+  /** SLO thresholds for this scenario (merged over config.yaml `slo`), or `false` to judge nothing. */
+  slo?: SloSpec | false;
+  stop_on_slo_failure?: boolean;
+  /** A request succeeds when its status is 2xx and this returns anything but `false` (throwing fails it too). */
+  check?: (response: CheckResponse) => boolean | void;
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: 'expected a function' });
+
+const optionsSchema = z.strictObject({
+  url: z.string().optional(),
+  method: z.string().optional(),
+  token: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  challenge_id: z.string().optional(),
+  payload: z.unknown().optional(),
+  concurrency_levels: workloadSchema.shape.concurrency_levels.optional(),
+  duration_seconds: z.number().positive().optional(),
+  requests_per_level: z.number().int().positive().optional(),
+  warmup_seconds: z.number().nonnegative().optional(),
+  timeout_seconds: z.number().positive().optional(),
+  max_body_bytes: z.number().int().positive().optional(),
+  raw_csv: z.boolean().optional(),
+  slo: z.union([z.literal(false), sloSchema.unwrap()]).optional(),
+  stop_on_slo_failure: z.boolean().optional(),
+  check: fn.optional(),
+});
+
+/** Reads the config the plugin provided, or loads config.yaml when the plugin is not in use. */
+function providedConfig(): ProvidedLoadbench {
+  let provided: ProvidedLoadbench | undefined;
+  try {
+    provided = inject('loadbench');
+  } catch {
+    provided = undefined;
+  }
+  if (provided) return provided;
+  const loaded = loadConfig();
+  return { config: loaded.config, configPath: loaded.path, root: process.cwd() };
+}
+
+/** The scenario's settings after merging its options over config.yaml. Exported for tests. */
+export interface ResolvedScenario {
+  name: string;
+  url: URL;
+  method: Dispatcher.HttpMethod;
+  headers: Record<string, string>;
+  challengeId: string;
+  body: LevelPlan['body'];
+  payloadShape: unknown;
+  levels: number[];
+  durationSeconds?: number;
+  requestsPerLevel?: number;
+  warmupSeconds: number;
+  timeoutSeconds: number;
+  maxBodyBytes: number;
+  rawCsv: boolean;
+  slo: SloSpec;
+  stopOnSloFailure: boolean;
+  check?: ScenarioOptions['check'];
+  headerNames: string[];
+}
+
+/**
+ * Merges scenario options over the config. Validates the options at this edge.
+ * @throws ConfigError naming the scenario and each bad option
+ */
+export function resolveScenario(name: string, options: ScenarioOptions, config: LoadbenchConfig): ResolvedScenario {
+  const where = `scenario "${name}"`;
+  if (!name || typeof name !== 'string') throw new ConfigError('scenario()', ['name: expected a non-empty string']);
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) throw new ConfigError(where, formatIssues(parsed.error.issues, options));
+  const o = parsed.data;
+  const problems: string[] = [];
+
+  let url: URL | undefined;
+  const rawUrl = o.url ?? config.target.url;
+  try {
+    url = new URL(rawUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+  } catch {
+    problems.push(`url: found ${JSON.stringify(rawUrl)}, expected an absolute http:// URL`);
+  }
+  const method = (o.method ?? config.target.method).toUpperCase();
+  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].includes(method)) {
+    problems.push(`method: found ${JSON.stringify(method)}, expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS`);
+  }
+  const usesRequests = o.requests_per_level !== undefined;
+  const usesDuration = o.duration_seconds !== undefined;
+  if (usesRequests && usesDuration) {
+    problems.push('duration_seconds and requests_per_level are both set: expected exactly one of them');
+  }
+  if (problems.length) throw new ConfigError(where, problems);
+
+  const w = config.workload;
+  const durationSeconds = usesRequests ? undefined : (o.duration_seconds ?? w.duration_seconds);
+  const requestsPerLevel = usesDuration ? undefined : (o.requests_per_level ?? w.requests_per_level);
+  const challengeId = o.challenge_id ?? w.challenge_id;
+  const payload = o.payload !== undefined ? o.payload : w.payload;
+  const headers = buildHeaders({
+    token: o.token ?? config.target.token,
+    headers: { ...config.target.headers, ...o.headers },
+    hasBody: payload !== undefined && method !== 'GET' && method !== 'HEAD',
+  });
+  const slo: SloSpec = o.slo === false ? {} : { ...config.slo, ...o.slo };
+  return {
+    name,
+    url: url!,
+    method: method as Dispatcher.HttpMethod,
+    headers,
+    challengeId,
+    body: method === 'GET' || method === 'HEAD' ? undefined : renderPayload(payload, challengeId),
+    payloadShape: payloadShape(payload),
+    levels: o.concurrency_levels ?? w.concurrency_levels,
+    durationSeconds,
+    requestsPerLevel,
+    warmupSeconds: o.warmup_seconds ?? w.warmup_seconds,
+    timeoutSeconds: o.timeout_seconds ?? w.timeout_seconds,
+    maxBodyBytes: o.max_body_bytes ?? w.max_body_bytes,
+    rawCsv: o.raw_csv ?? w.raw_csv,
+    slo,
+    stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
+    check: o.check as ScenarioOptions['check'],
+    headerNames: Object.keys(headers),
+  };
+}
+
+function skippedLevel(scenario: string, concurrency: number): LevelSummary {
+  return {
+    scenario,
+    concurrency,
+    requests: 0,
+    successes: 0,
+    failures: 0,
+    error_rate_pct: 0,
+    throughput_rps: 0,
+    latency_ms: { min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+    duration_s: 0,
+    started_at_ms: Date.now(),
+    warmup_requests: 0,
+    errors: emptyErrorCounts(),
+    error_samples: [],
+    status_codes: {},
+    histogram: '',
+    timeline: [],
+    slo: { judged: false, pass: true, checks: [] },
+    generator: { cpu_pct: 0, event_loop_delay_p99_ms: 0, client_bound: false },
+    partial: false,
+    skipped: true,
+  };
+}
+
+/** Progress lines go to the reporter through this hook (set by the live-progress module). */
+export type ProgressListener = (event: ProgressEvent) => void;
+let progressListener: ProgressListener | undefined;
+/** Installs the listener that receives every level's progress events. */
+export function onProgress(listener: ProgressListener | undefined): void {
+  progressListener = listener;
+}
+
+/**
+ * Declares a load scenario: one Vitest bench task per concurrency level, run in order.
+ * Every option overrides the same key of config.yaml. A level that breaks the SLO fails its
+ * task, so `vitest bench` exits non-zero and names scenario, level, metric, value and limit.
+ */
+export function scenario(name: string, options: ScenarioOptions = {}): void {
+  const provided = providedConfig();
+  const { config, root } = provided;
+  const s = resolveScenario(name, options, config);
+  const rawPath = rawCsvPath(root, config.output_dir, config.run_label);
+  const state: { stopped: boolean; raw?: RawCsvWriter } = { stopped: false };
+
+  describe(name, () => {
+    s.levels.forEach((concurrency, index) => {
+      const isLast = index === s.levels.length - 1;
+      bench(
+        `concurrency ${concurrency}`,
+        async () => {
+          const file = handle.file();
+          const meta = (level: LevelSummary): LevelMeta => ({
+            scenario: { ...snapshot, file: file ? relative(root, file) : '' },
+            level,
+          });
+          try {
+            if (state.stopped || interruptSignal().aborted) {
+              handle.setMeta(meta(skippedLevel(name, concurrency)));
+              return;
+            }
+            if (s.rawCsv) state.raw ??= new RawCsvWriter(rawPath);
+            const measured = await runLevel({
+              scenario: name,
+              concurrency,
+              url: s.url,
+              method: s.method,
+              headers: s.headers,
+              body: s.body,
+              challengeId: s.challengeId,
+              durationSeconds: s.durationSeconds,
+              requestsPerLevel: s.requestsPerLevel,
+              warmupSeconds: s.warmupSeconds,
+              timeoutSeconds: s.timeoutSeconds,
+              maxBodyBytes: s.maxBodyBytes,
+              check: s.check,
+              raw: state.raw,
+              signal: interruptSignal(),
+              onProgress: progressListener,
+            });
+            const slo = evaluateSlo(measured, s.slo);
+            handle.setMeta(meta({ ...measured, slo, skipped: false }));
+            // The verdict travels in the meta; the reporter prints it and sets the exit code.
+            // (Throwing here would fail the suite too, but Vitest reports only the first such error.)
+            if (!slo.pass && s.stopOnSloFailure) state.stopped = true;
+          } finally {
+            if (isLast || state.stopped) {
+              await state.raw?.close();
+              state.raw = undefined;
+            }
+          }
+        },
+        RUN_ONCE,
+      );
+      const handle = captureLastTask();
+    });
+  });
+
+  const snapshot: Omit<ScenarioSummary, 'levels'> = {
+    name,
+    file: '',
+    workload: {
+      url: redactUrl(s.url),
+      method: s.method,
+      header_names: s.headerNames,
+      payload_shape: s.payloadShape,
+      concurrency_levels: s.levels,
+      ...(s.durationSeconds !== undefined ? { duration_seconds: s.durationSeconds } : {}),
+      ...(s.requestsPerLevel !== undefined ? { requests_per_level: s.requestsPerLevel } : {}),
+      warmup_seconds: s.warmupSeconds,
+      timeout_seconds: s.timeoutSeconds,
+      challenge_id: s.challengeId,
+    },
+    slo: s.slo,
+  };
+}

@@ -1,0 +1,152 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { request } from 'undici';
+
+/** How to start the system under test (config.yaml `target.start`). */
+export interface StartSpec {
+  command: string;
+  ready_url: string;
+  timeout_seconds: number;
+  env: Record<string, string>;
+}
+
+/** A user-facing problem with the target: printed as is, without a stack trace. */
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetError';
+    this.stack = `${this.name}: ${message}`;
+  }
+}
+
+/** True when something accepts TCP connections on host:port (within `timeoutMs`). */
+export function isListening(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: host.replace(/^\[|\]$/g, ''), port });
+    const done = (result: boolean): void => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Host and port of an http(s) URL, with the scheme's default port. */
+export function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+}
+
+/** The last `max` lines a process printed, for error messages. */
+class TailBuffer {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max = 20) {}
+  push(chunk: Buffer): void {
+    const parts = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = parts.pop() ?? '';
+    this.lines.push(...parts);
+    if (this.lines.length > this.max) this.lines = this.lines.slice(-this.max);
+  }
+  text(): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    return all.slice(-this.max).map((l) => `    | ${l}`).join('\n') || '    (it printed nothing)';
+  }
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kills the whole process group of a child started with `detached: true`. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort when the runner exits early (Ctrl-C, a crash): 'exit' handlers must be
+  // synchronous, so the group gets SIGKILL at once rather than a graceful stop.
+  process.on('exit', () => {
+    for (const child of running) killGroup(child, 'SIGKILL');
+  });
+}
+
+/** A started target; `stop()` is idempotent. */
+export interface RunningTarget {
+  pid: number;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts `spec.command` in its own process group, waits until `ready_url` answers 2xx,
+ * and returns a handle that stops the whole group (SIGTERM, then SIGKILL after a grace period).
+ * @throws TargetError when the port is already taken, the command exits early, or it is not ready in time
+ */
+export async function startTarget(spec: StartSpec, targetUrl: string, cwd: string): Promise<RunningTarget> {
+  const { host, port } = hostPort(targetUrl);
+  if (await isListening(host, port)) {
+    throw new TargetError(
+      `something already listens on ${host}:${port} (target.url) before loadbench started target.start.command; ` +
+        `stop it first, or remove target.start from config.yaml to benchmark the running process`,
+    );
+  }
+  installExitHook();
+  const child = spawn(spec.command, {
+    cwd,
+    shell: true,
+    detached: true,
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const tail = new TailBuffer();
+  child.stdout?.on('data', (c: Buffer) => tail.push(c));
+  child.stderr?.on('data', (c: Buffer) => tail.push(c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => running.delete(child));
+
+  const stop = async (graceMs = 5000): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    // The shell may exit before its children: make sure nothing of the group survives.
+    killGroup(child, 'SIGKILL');
+  };
+
+  const deadline = Date.now() + spec.timeout_seconds * 1000;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new TargetError(
+        `target.start.command exited (${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}) before ${spec.ready_url} answered. Its last lines:\n${tail.text()}`,
+      );
+    }
+    try {
+      const res = await request(spec.ready_url, { method: 'GET', headersTimeout: 1000, bodyTimeout: 1000 });
+      await res.body.dump();
+      if (res.statusCode >= 200 && res.statusCode < 300) return { pid: child.pid!, stop };
+      lastProblem = `HTTP ${res.statusCode}`;
+    } catch (error) {
+      lastProblem = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop(1000);
+  throw new TargetError(
+    `target.start.command did not become ready within ${spec.timeout_seconds} s (${spec.ready_url}: ${lastProblem}); no load was sent. Its last lines:\n${tail.text()}`,
+  );
+}

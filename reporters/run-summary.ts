@@ -1,0 +1,36 @@
+import type { LevelMeta, RunSummary, ScenarioSummary } from '../plugin/types.ts';
+import { SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION } from '../plugin/types.ts';
+
+/** Inputs of {@link buildRunSummary} besides the level results. */
+export interface RunInfo {
+  runLabel: string;
+  startedAt: Date;
+  finishedAt: Date;
+  interrupted: boolean;
+  report: RunSummary['report'];
+}
+
+/**
+ * Groups level results into a run summary: scenarios in the order they first reported,
+ * levels sorted by concurrency. Pure.
+ */
+export function buildRunSummary(metas: LevelMeta[], info: RunInfo): RunSummary {
+  const scenarios = new Map<string, ScenarioSummary>();
+  for (const { scenario, level } of metas) {
+    const key = `${scenario.file}\u0000${scenario.name}`;
+    let s = scenarios.get(key);
+    if (!s) scenarios.set(key, (s = { ...scenario, levels: [] }));
+    s.levels.push(level);
+  }
+  for (const s of scenarios.values()) s.levels.sort((a, b) => a.concurrency - b.concurrency);
+  return {
+    format: SUMMARY_FORMAT,
+    version: SUMMARY_FORMAT_VERSION,
+    run_label: info.runLabel,
+    started_at: info.startedAt.toISOString(),
+    finished_at: info.finishedAt.toISOString(),
+    interrupted: info.interrupted,
+    report: info.report,
+    scenarios: [...scenarios.values()],
+  };
+}

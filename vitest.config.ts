@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+import { loadbench } from './plugin/index.ts';
+
+export default defineConfig({
+  plugins: [loadbench({ config: process.env.LOADBENCH_CONFIG ?? 'config.yaml' })],
+  test: {
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
