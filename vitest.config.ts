@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { loadbench } from './plugin/index.ts';
 
 export default defineConfig({
-  plugins: [loadbench({ config: process.env.LOADBENCH_CONFIG ?? 'config.yaml' })],
+  plugins: [loadbench()],
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     testTimeout: 60_000,

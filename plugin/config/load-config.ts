@@ -131,6 +131,11 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
       case 'invalid_format':
       case 'invalid_value':
         return `${where}: found ${describe(found)}: ${issue.message.replace(/^Invalid input: /, '')}`;
+      case 'custom':
+        // Cross-field rules point at a mapping; naming "a mapping" would not help.
+        return found === undefined || (typeof found === 'object' && found !== null)
+          ? `${where}: ${issue.message}`
+          : `${where}: found ${describe(found)}: ${issue.message}`;
       default:
         return `${where}: ${found === undefined ? '' : `found ${describe(found)}: `}${issue.message}`;
     }
@@ -159,7 +164,7 @@ export function validateConfig(raw: unknown, file = 'config.yaml', env: NodeJS.P
  * @throws ConfigError for a missing file, a YAML syntax error or invalid content
  */
 export function loadConfig(path?: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const file = resolve(cwd, path ?? env.LOADBENCH_CONFIG ?? 'config.yaml');
+  const file = resolve(cwd, path || env.LOADBENCH_CONFIG || 'config.yaml');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,0 +1,123 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureProject } from '../helpers/fixture-project.ts';
+import { closedPort, startServer, type TestServer } from '../helpers/servers.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer((_n, req, res) => {
+    const auth = req.headers.authorization;
+    res.statusCode = auth === 'Bearer e2e-secret' ? 200 : 401;
+    setTimeout(() => res.end('{"ok":true}'), 10);
+  });
+});
+afterAll(() => server.close());
+
+const yaml = (over = '') => `run_label: e2e
+target: { url: "${server.url}", method: POST, token: "\${E2E_TOKEN:-e2e-secret}" }
+workload: { concurrency_levels: [1, 2], duration_seconds: 0.6, warmup_seconds: 0.1, timeout_seconds: 2 }
+${over}
+`;
+
+const readCsv = (path: string): Record<string, string>[] => parse(readFileSync(path, 'utf8'), { columns: true });
+
+describe('npx vitest bench on a fixture project', () => {
+  it('exits 0 when the SLO holds and writes raw and summary CSVs that parse', async () => {
+    const p = fixtureProject(yaml('slo: { p95_ms: 1000, error_rate_pct: 1 }'), {
+      'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit');\n`,
+    });
+    const { code, output } = await p.runBench();
+    expect(output).toContain('concurrency 1');
+    expect(output).toContain('concurrency 2');
+    expect(code, output).toBe(0);
+    const summary = readCsv(join(p.dir, 'runs/e2e_summary.csv'));
+    expect(summary.map((r) => [r.scenario, r.concurrency, r.slo_pass])).toEqual([
+      ['submit', '1', 'true'],
+      ['submit', '2', 'true'],
+    ]);
+    for (const row of summary) {
+      expect(Number(row.requests)).toBeGreaterThan(10);
+      expect(Number(row.latency_p50_ms)).toBeGreaterThanOrEqual(9);
+      expect(Number(row.error_rate_pct)).toBe(0);
+    }
+    const raw = readCsv(join(p.dir, 'runs/e2e_raw.csv'));
+    expect(raw.length).toBe(summary.reduce((a, r) => a + Number(r.requests), 0));
+    expect(Object.keys(raw[0]!)).toEqual(['scenario', 'concurrency', 'worker', 'timestamp_ms', 'latency_ms', 'status', 'ok', 'error']);
+    const json = JSON.parse(readFileSync(join(p.dir, 'runs/e2e_summary.json'), 'utf8'));
+    expect(json.format).toBe('loadbench-summary');
+    expect(json.scenarios[0].levels[0].histogram.length).toBeGreaterThan(10);
+    expect(output).toMatch(/submit\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.00\s+\d+\s+PASS/);
+    // The token is in no output file.
+    for (const f of readdirSync(join(p.dir, 'runs'))) {
+      if (f.endsWith('.csv') || f.endsWith('.json') || f.endsWith('.md')) {
+        expect(readFileSync(join(p.dir, 'runs', f), 'utf8')).not.toContain('e2e-secret');
+      }
+    }
+  });
+
+  it('exits non-zero when an SLO is broken and names scenario, level, metric, value and limit', async () => {
+    const p = fixtureProject(yaml('slo: { p95_ms: 2 }'), {
+      'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('slow-submit', { slo: { p95_ms: 2, up_to_concurrency: 1 } });\n`,
+    });
+    const { code, output } = await p.runBench();
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/SLO failed: scenario "slow-submit" at concurrency 1: p95_ms = [\d.]+ ms, limit <= 2 ms/);
+    expect(output).not.toMatch(/at concurrency 2/);
+    const summary = readCsv(join(p.dir, 'runs/e2e_summary.csv'));
+    expect(summary.map((r) => [r.concurrency, r.slo_judged, r.slo_pass])).toEqual([
+      ['1', 'true', 'false'],
+      ['2', 'false', 'true'],
+    ]);
+  });
+
+  it('skips the higher levels after a failure with stop_on_slo_failure', async () => {
+    const p = fixtureProject(yaml('slo: { p95_ms: 2 }\nstop_on_slo_failure: true'), {
+      'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit');\n`,
+    });
+    const { code } = await p.runBench();
+    expect(code).not.toBe(0);
+    const summary = readCsv(join(p.dir, 'runs/e2e_summary.csv'));
+    expect(summary.map((r) => [r.concurrency, r.skipped])).toEqual([
+      ['1', 'false'],
+      ['2', 'true'],
+    ]);
+  });
+
+  it('counts 401s as http_4xx when the token is wrong', async () => {
+    const p = fixtureProject(yaml('slo: { error_rate_pct: 50 }'), {
+      'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit', { concurrency_levels: [1] });\n`,
+    });
+    const { code } = await p.runBench({ LOADBENCH_TOKEN: 'wrong' });
+    expect(code).not.toBe(0);
+    const [row] = readCsv(join(p.dir, 'runs/e2e_summary.csv'));
+    expect(row!.error_rate_pct).toBe('100');
+    expect(row!.errors_http_4xx).toBe(row!.requests);
+  });
+
+  it('says in one line that nothing answers at the target, and sends nothing', async () => {
+    const port = await closedPort();
+    const p = fixtureProject(
+      `target: { url: "http://127.0.0.1:${port}/submit", method: POST }\nworkload: { concurrency_levels: [1], duration_seconds: 1 }\n`,
+      { 'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit');\n` },
+    );
+    const { code, output } = await p.runBench();
+    expect(code).not.toBe(0);
+    expect(output).toContain(`nothing answers at 127.0.0.1:${port}`);
+    expect(existsSync(join(p.dir, 'runs/baseline_summary.csv'))).toBe(false);
+  });
+
+  it('refuses a bad config before any request, one line per problem', async () => {
+    const p = fixtureProject(`target: { url: "${server.url}", method: POST }\nworkload: { concurrency_levels: [0], duration_seconds: -1 }\n`, {
+      'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit');\n`,
+    });
+    const before = server.count();
+    const { code, output } = await p.runBench();
+    expect(code).toBe(2);
+    expect(output).toMatch(/- workload.concurrency_levels.0: found number 0/);
+    expect(output).toMatch(/- workload.duration_seconds: found number -1/);
+    expect(output).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
+    expect(server.count()).toBe(before);
+  });
+});

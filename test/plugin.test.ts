@@ -1,0 +1,82 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfigEnv, UserConfig } from 'vite';
+import { describe, expect, it, vi } from 'vitest';
+import { loadbench } from '../plugin/index.ts';
+import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
+
+type ConfigHook = (config: UserConfig, env: ConfigEnv) => UserConfig | undefined;
+const bench: ConfigEnv = { command: 'serve', mode: 'benchmark' };
+
+function project(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loadbench-plugin-'));
+  writeFileSync(join(dir, 'config.yaml'), yaml);
+  return dir;
+}
+
+const VALID = `run_label: unit
+target: { url: "http://127.0.0.1:9/submit", method: POST, token: abc }
+workload: { concurrency_levels: [1, 2], duration_seconds: 1 }
+slo: { p95_ms: 100 }
+`;
+
+describe('loadbench() plugin factory', () => {
+  it('is a named Vite plugin', () => {
+    const p = loadbench();
+    expect(p.name).toBe('loadbench');
+    expect(typeof p.config).toBe('function');
+  });
+
+  it('does nothing in test mode', () => {
+    const hook = loadbench().config as ConfigHook;
+    expect(hook({}, { command: 'serve', mode: 'test' })).toBeUndefined();
+  });
+
+  it('in benchmark mode: bench include, one file at a time, run once, our reporter, config provided', () => {
+    const root = project(VALID);
+    const out = (loadbench().config as ConfigHook)({ root }, bench)!;
+    const t = out.test!;
+    expect(t.benchmark?.include).toEqual(['benches/**/*.bench.ts']);
+    expect(t.fileParallelism).toBe(false);
+    expect(t.maxWorkers).toBe(1);
+    expect(t.watch).toBe(false);
+    expect(t.pool).toBe('forks');
+    const reporters = t.benchmark?.reporters as unknown[];
+    expect(reporters[0]).toBe('default');
+    expect(reporters.at(-1)).toBeInstanceOf(LoadbenchReporter);
+    expect(t.globalSetup).toEqual([expect.stringMatching(/plugin[/\\]global-setup\.ts$/)]);
+    const provided = (t.provide as { loadbench: { config: { run_label: string; slo: unknown } } }).loadbench;
+    expect(provided.config.run_label).toBe('unit');
+    expect(provided.config.slo).toEqual({ p95_ms: 100 });
+  });
+
+  it('watches only when asked', () => {
+    const root = project(VALID);
+    const out = (loadbench({ watch: true }).config as ConfigHook)({ root }, bench)!;
+    expect(out.test!.watch).toBe(true);
+  });
+
+  it('stops with one line per config problem and no stack trace', () => {
+    const root = project('target: { url: "nope", method: POST }\nworkload: { concurrency_levels: [] }\n');
+    const exit = vi.spyOn(process, 'exit').mockImplementation(((code?: number) => {
+      throw new Error(`exit ${code}`);
+    }) as never);
+    const lines: string[] = [];
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string) => {
+      lines.push(String(chunk));
+      return true;
+    }) as never);
+    try {
+      expect(() => (loadbench().config as ConfigHook)({ root }, bench)).toThrow('exit 2');
+    } finally {
+      exit.mockRestore();
+      err.mockRestore();
+    }
+    const text = lines.join('');
+    expect(text).toMatch(/invalid configuration, no request was sent/);
+    expect(text).toMatch(/- target.url: found the string "nope"/);
+    expect(text).toMatch(/- workload.concurrency_levels: found an empty list/);
+    expect(text).not.toMatch(/\n\s+at /);
+  });
+});
