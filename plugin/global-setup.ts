@@ -7,6 +7,17 @@ import { TargetError, hostPort, isListening, startTarget, type RunningTarget } f
  * `target.start`, otherwise checks that something answers at `target.url`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  try {
+    return await prepareTarget(project);
+  } catch (error) {
+    if (!(error instanceof TargetError)) throw error;
+    // A target problem is the user's to fix, not a crash: one clear message, no stack, no load sent.
+    process.stderr.write(`loadbench: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function prepareTarget(project: TestProject): Promise<() => Promise<void>> {
   const provided = project.getProvidedContext().loadbench;
   if (!provided) return async () => undefined;
   const { config, root } = provided;
