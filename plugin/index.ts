@@ -4,6 +4,8 @@ import { ConfigError, loadConfig, type LoadedConfig } from './config/load-config
 import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
 import { writeAnalysisOutputs } from '../reporters/analysis/write-analysis.ts';
 import { outputDir } from './output-paths.ts';
+import { BenchmarkReporter } from 'vitest/reporters';
+import { progressSocketPath } from '../reporters/progress/progress-channel.ts';
 
 
 /** Options of the {@link loadbench} plugin. */
@@ -48,9 +50,11 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
         return exitOnConfigError(error);
       }
       const { config } = loaded;
+      const progressSocket = progressSocketPath();
       const reporter = new LoadbenchReporter({
         config,
         root,
+        progressSocket,
         writeAnalysis: (summary) =>
           writeAnalysisOutputs(summary, {
             outputDir: outputDir(root, config.output_dir),
@@ -66,10 +70,14 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
           fileParallelism: false,
           maxWorkers: 1,
           globalSetup: [fileURLToPath(new URL('./global-setup.ts', import.meta.url))],
-          provide: { loadbench: { config, configPath: loaded.path, root } },
+          provide: { loadbench: { config, configPath: loaded.path, root, progressSocket } },
           benchmark: {
             include: options.include ?? ['benches/**/*.bench.ts'],
-            reporters: [...(options.reporters ?? ['default']), reporter],
+            // Vitest's terminal summary window would fight our in-place progress line: keep its tables, not the window.
+            reporters: [
+              ...(options.reporters ?? ['default']).map((r) => (r === 'default' ? new BenchmarkReporter({ summary: false }) : r)),
+              reporter,
+            ],
           },
         },
       };

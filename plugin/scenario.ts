@@ -13,12 +13,15 @@ import { emptyErrorCounts } from './stats.ts';
 import type { LevelMeta, LevelSummary, ProgressEvent, ScenarioSummary, SloSpec } from './types.ts';
 import { RUN_ONCE, captureLastTask } from './vitest-internals.ts';
 import type { Dispatcher } from 'undici';
+import { connectProgress, type ProgressMessage } from '../reporters/progress/progress-channel.ts';
 
 /** What the plugin hands to bench files through Vitest's `provide`/`inject`. */
 export interface ProvidedLoadbench {
   config: LoadbenchConfig;
   configPath: string;
   root: string;
+  /** Unix socket of the reporter's live progress display, when there is one. */
+  progressSocket?: string;
 }
 
 declare module 'vitest' {
@@ -195,12 +198,13 @@ function skippedLevel(scenario: string, concurrency: number): LevelSummary {
   };
 }
 
-/** Progress lines go to the reporter through this hook (set by the live-progress module). */
-export type ProgressListener = (event: ProgressEvent) => void;
-let progressListener: ProgressListener | undefined;
-/** Installs the listener that receives every level's progress events. */
-export function onProgress(listener: ProgressListener | undefined): void {
-  progressListener = listener;
+let progressSender: ((m: ProgressMessage) => void) | undefined;
+
+/** Sends progress to the reporter's live display (one connection per bench process). */
+function sendProgress(provided: ProvidedLoadbench, message: ProgressMessage): void {
+  if (!provided.progressSocket) return;
+  progressSender ??= connectProgress(provided.progressSocket);
+  progressSender(message);
 }
 
 /**
@@ -248,8 +252,9 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
               check: s.check,
               raw: state.raw,
               signal: interruptSignal(),
-              onProgress: progressListener,
+              onProgress: (event: ProgressEvent) => sendProgress(provided, { type: 'progress', event }),
             });
+            sendProgress(provided, { type: 'level-end' });
             const slo = evaluateSlo(measured, s.slo);
             handle.setMeta(meta({ ...measured, slo, skipped: false }));
             // The verdict travels in the meta; the reporter prints it and sets the exit code.

@@ -7,6 +7,8 @@ import { readLevelMeta } from '../plugin/vitest-internals.ts';
 import { archivePreviousRun } from './io/archive-previous-run.ts';
 import { writeFileAtomic } from './io/write-atomic.ts';
 import { formatConsoleTable } from './console-table.ts';
+import { listenForProgress } from './progress/progress-channel.ts';
+import { ProgressDisplay, type DisplayStream } from './progress/progress-display.ts';
 import { buildRunSummary } from './run-summary.ts';
 import { describeSloFailures } from '../plugin/slo.ts';
 import { formatSummaryCsv } from './summary-csv.ts';
@@ -19,6 +21,10 @@ export interface LoadbenchReporterOptions {
   writeAnalysis?: (summary: RunSummary) => Promise<string[]>;
   /** Where human-readable lines go (default: stdout). */
   log?: (line: string) => void;
+  /** Unix socket on which bench workers send live progress. */
+  progressSocket?: string;
+  /** Where the live progress line goes (default: stderr). */
+  progressStream?: DisplayStream;
 }
 
 /**
@@ -31,9 +37,12 @@ export class LoadbenchReporter implements Reporter {
   private startedAt = new Date();
   private interrupted = false;
   private readonly log: (line: string) => void;
+  private readonly display: ProgressDisplay;
+  private progress: { close(): Promise<void> } | undefined;
 
   constructor(private readonly options: LoadbenchReporterOptions) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.display = new ProgressDisplay(options.progressStream ?? process.stderr);
   }
 
   onInit(_vitest: Vitest): void {
@@ -46,9 +55,15 @@ export class LoadbenchReporter implements Reporter {
     const { config, root } = this.options;
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
+    if (this.options.progressSocket && !this.progress) {
+      this.progress = await listenForProgress(this.options.progressSocket, (m) =>
+        m.type === 'progress' ? this.display.update(m.event) : this.display.clear(),
+      ).catch(() => undefined);
+    }
   }
 
   onTestCaseResult(testCase: TestCase): void {
+    this.display.clear();
     const meta = readLevelMeta(testCase);
     if (meta) this.metas.push(meta);
   }
@@ -60,6 +75,9 @@ export class LoadbenchReporter implements Reporter {
 
   async onTestRunEnd(_modules: ReadonlyArray<TestModule>, _errors: unknown, reason?: string): Promise<void> {
     if (reason === 'interrupted') this.interrupted = true;
+    this.display.clear();
+    await this.progress?.close();
+    this.progress = undefined;
     await this.writeOutputs();
   }
 

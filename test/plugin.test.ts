@@ -5,6 +5,7 @@ import type { ConfigEnv, UserConfig } from 'vite';
 import { describe, expect, it, vi } from 'vitest';
 import { loadbench } from '../plugin/index.ts';
 import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
+import { BenchmarkReporter } from 'vitest/reporters';
 
 type ConfigHook = (config: UserConfig, env: ConfigEnv) => UserConfig | undefined;
 const bench: ConfigEnv = { command: 'serve', mode: 'benchmark' };
@@ -43,12 +44,15 @@ describe('loadbench() plugin factory', () => {
     expect(t.watch).toBe(false);
     expect(t.pool).toBe('forks');
     const reporters = t.benchmark?.reporters as unknown[];
-    expect(reporters[0]).toBe('default');
+    // Vitest's own bench table stays, without its summary window (it would fight the progress line).
+    expect(reporters[0]).toBeInstanceOf(BenchmarkReporter);
+    expect((reporters[0] as { options: { summary: boolean } }).options.summary).toBe(false);
     expect(reporters.at(-1)).toBeInstanceOf(LoadbenchReporter);
     expect(t.globalSetup).toEqual([expect.stringMatching(/plugin[/\\]global-setup\.ts$/)]);
     const provided = (t.provide as { loadbench: { config: { run_label: string; slo: unknown } } }).loadbench;
     expect(provided.config.run_label).toBe('unit');
     expect(provided.config.slo).toEqual({ p95_ms: 100 });
+    expect((t.provide as { loadbench: { progressSocket: string } }).loadbench.progressSocket).toMatch(/\.sock$/);
   });
 
   it('watches only when asked', () => {

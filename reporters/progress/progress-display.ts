@@ -1,0 +1,47 @@
+import type { ProgressEvent } from '../../plugin/types.ts';
+import { formatProgressLine } from './progress-format.ts';
+
+/** Where the display writes; a TTY gets one line updated in place. */
+export interface DisplayStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * Shows the running level: on a terminal one line rewritten in place, otherwise (CI) one
+ * plain line every `plainEveryMs`. `clear()` removes the live line before other output.
+ */
+export class ProgressDisplay {
+  private shown = false;
+  private lastPlain = 0;
+  private lastKey = '';
+
+  constructor(
+    private readonly stream: DisplayStream,
+    private readonly plainEveryMs = 5000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  update(event: ProgressEvent): void {
+    const line = formatProgressLine(event);
+    if (this.stream.isTTY) {
+      const width = Math.max(20, (this.stream.columns ?? 120) - 1);
+      this.stream.write(`\r\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
+      this.shown = true;
+      return;
+    }
+    const key = `${event.scenario}\u0000${event.concurrency}\u0000${event.phase}`;
+    const t = this.now();
+    if (key !== this.lastKey || t - this.lastPlain >= this.plainEveryMs) {
+      this.stream.write(`${line}\n`);
+      this.lastPlain = t;
+      this.lastKey = key;
+    }
+  }
+
+  clear(): void {
+    if (this.shown && this.stream.isTTY) this.stream.write('\r\x1b[2K');
+    this.shown = false;
+  }
+}
