@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from './config/load-config
 import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
 import { writeAnalysisOutputs } from '../reporters/analysis/write-analysis.ts';
 import { outputDir } from './output-paths.ts';
-import { BenchmarkReporter } from 'vitest/reporters';
+import { BenchmarkReporter } from 'vitest/node';
 import { progressSocketPath } from '../reporters/progress/progress-channel.ts';
 
 

@@ -11,8 +11,9 @@ export function interruptSignal(): AbortSignal {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (!c.signal.aborted) c.abort(new Error(`interrupted by ${signal}`));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // `on`, not `once`: the runner may forward a signal we already got; a repeat must not kill us mid-write.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   }
   return controller.signal;
 }

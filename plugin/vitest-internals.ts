@@ -53,3 +53,28 @@ export function readLevelMeta(testCase: TestCase): LevelMeta | undefined {
   const meta = testCase.meta() as { [META_KEY]?: LevelMeta };
   return meta[META_KEY];
 }
+
+/**
+ * On SIGINT/SIGTERM, Vitest's CLI exits the process about 1 ms after the signal, before any
+ * reporter could write what was measured. This puts `beforeExit` in front of Vitest's own
+ * signal listeners: they run once it settles, so the exit code (130/143) stays Vitest's.
+ * Installed from a reporter's `onInit`, after Vitest registered its listeners.
+ */
+export function deferVitestSignalExit(beforeExit: (signal: NodeJS.Signals) => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const theirs = process.listeners(signal) as ((s: NodeJS.Signals, n?: number) => void)[];
+    process.removeAllListeners(signal);
+    let handling = false;
+    process.on(signal, (s: NodeJS.Signals) => {
+      const number = s === 'SIGINT' ? 2 : 15;
+      const exitNow = (): void => {
+        for (const listener of theirs) listener(s, number);
+        if (theirs.length === 0) process.exit(128 + number);
+      };
+      // A second signal while we wait means "now".
+      if (handling) return exitNow();
+      handling = true;
+      void beforeExit(s).finally(exitNow);
+    });
+  }
+}

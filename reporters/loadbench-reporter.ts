@@ -3,7 +3,7 @@ import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { LoadbenchConfig } from '../plugin/config/schema.ts';
 import { outputDir, outputFile } from '../plugin/output-paths.ts';
 import type { LevelMeta, RunSummary } from '../plugin/types.ts';
-import { readLevelMeta } from '../plugin/vitest-internals.ts';
+import { deferVitestSignalExit, readLevelMeta } from '../plugin/vitest-internals.ts';
 import { archivePreviousRun } from './io/archive-previous-run.ts';
 import { writeFileAtomic } from './io/write-atomic.ts';
 import { formatConsoleTable } from './console-table.ts';
@@ -35,10 +35,15 @@ export interface LoadbenchReporterOptions {
 export class LoadbenchReporter implements Reporter {
   private readonly metas: LevelMeta[] = [];
   private startedAt = new Date();
+  private pendingWrite: Promise<unknown> = Promise.resolve();
   private interrupted = false;
   private readonly log: (line: string) => void;
   private readonly display: ProgressDisplay;
   private progress: { close(): Promise<void> } | undefined;
+  private readonly workerPids = new Set<number>();
+  private wroteFinal = false;
+  private endRun!: () => void;
+  private readonly runEnded = new Promise<void>((resolve) => (this.endRun = resolve));
 
   constructor(private readonly options: LoadbenchReporterOptions) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
@@ -47,6 +52,22 @@ export class LoadbenchReporter implements Reporter {
 
   onInit(_vitest: Vitest): void {
     this.startedAt = new Date();
+    deferVitestSignalExit(async (signal) => {
+      this.interrupted = true;
+      this.display.clear();
+      this.log(`loadbench: ${signal}: stopping the running level; writing what was measured...`);
+      for (const pid of this.workerPids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
+      // The bench process ends its level at once and the run ends normally; wait for the
+      // outputs, but never forever. Whatever was already written stays on disk regardless.
+      await Promise.race([this.runEnded, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      if (!this.wroteFinal) await this.writeOutputs().catch(() => undefined);
+    });
   }
 
   async onTestRunStart(): Promise<void> {
@@ -56,16 +77,21 @@ export class LoadbenchReporter implements Reporter {
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     if (this.options.progressSocket && !this.progress) {
-      this.progress = await listenForProgress(this.options.progressSocket, (m) =>
-        m.type === 'progress' ? this.display.update(m.event) : this.display.clear(),
-      ).catch(() => undefined);
+      this.progress = await listenForProgress(this.options.progressSocket, (m) => {
+        if (m.type === 'progress') this.display.update(m.event);
+        else if (m.type === 'hello') this.workerPids.add(m.pid);
+        else this.display.clear();
+      }).catch(() => undefined);
     }
   }
 
   onTestCaseResult(testCase: TestCase): void {
     this.display.clear();
     const meta = readLevelMeta(testCase);
-    if (meta) this.metas.push(meta);
+    if (!meta) return;
+    this.metas.push(meta);
+    // Written after every level, so a crash or a kill loses at most the level in progress.
+    this.pendingWrite = this.pendingWrite.then(() => this.writeData()).catch(() => undefined);
   }
 
   /** Marks the run as interrupted (Ctrl-C, SIGTERM): outputs are still written, flagged partial. */
@@ -78,32 +104,50 @@ export class LoadbenchReporter implements Reporter {
     this.display.clear();
     await this.progress?.close();
     this.progress = undefined;
+    await this.pendingWrite;
     await this.writeOutputs();
+    this.wroteFinal = true;
+    if (this.interrupted) {
+      this.log('loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.');
+    }
+    this.endRun();
   }
 
-  /** Writes every output for what has been measured so far. Safe to call more than once. */
-  async writeOutputs(): Promise<string[]> {
-    const { config, root } = this.options;
-    if (this.metas.length === 0) {
-      this.log('loadbench: no level was measured, so no output was written.');
-      return [];
-    }
-    const summary = buildRunSummary(this.metas, {
+  private summary(): RunSummary {
+    const { config } = this.options;
+    return buildRunSummary(this.metas, {
       runLabel: config.run_label,
       startedAt: this.startedAt,
       finishedAt: new Date(),
       interrupted: this.interrupted || this.metas.some((m) => m.level.partial),
       report: config.report,
     });
-    const file = (suffix: string): string => outputFile(root, config.output_dir, config.run_label, suffix);
-    const written: string[] = [];
-    const jsonPath = file('_summary.json');
+  }
+
+  private file(suffix: string): string {
+    const { config, root } = this.options;
+    return outputFile(root, config.output_dir, config.run_label, suffix);
+  }
+
+  /** Writes the summary JSON and CSV (atomically) for the levels measured so far. */
+  private async writeData(summary = this.summary()): Promise<string[]> {
+    const jsonPath = this.file('_summary.json');
     await writeFileAtomic(jsonPath, `${JSON.stringify(summary, null, 1)}\n`);
-    written.push(jsonPath);
-    const csvPath = file('_summary.csv');
+    const csvPath = this.file('_summary.csv');
     await writeFileAtomic(csvPath, formatSummaryCsv(summary));
-    written.push(csvPath);
-    const rawPath = file('_raw.csv');
+    return [jsonPath, csvPath];
+  }
+
+  /** Writes every output for what has been measured so far. Safe to call more than once. */
+  async writeOutputs(): Promise<string[]> {
+    const { root } = this.options;
+    if (this.metas.length === 0) {
+      this.log('loadbench: no level was measured, so no output was written.');
+      return [];
+    }
+    const summary = this.summary();
+    const written = await this.writeData(summary);
+    const rawPath = this.file('_raw.csv');
     if (await exists(rawPath)) written.push(rawPath);
     if (this.options.writeAnalysis) {
       try {

@@ -5,7 +5,7 @@ import type { ConfigEnv, UserConfig } from 'vite';
 import { describe, expect, it, vi } from 'vitest';
 import { loadbench } from '../plugin/index.ts';
 import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
-import { BenchmarkReporter } from 'vitest/reporters';
+import { BenchmarkReporter } from 'vitest/node';
 
 type ConfigHook = (config: UserConfig, env: ConfigEnv) => UserConfig | undefined;
 const bench: ConfigEnv = { command: 'serve', mode: 'benchmark' };

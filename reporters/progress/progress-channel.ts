@@ -5,7 +5,10 @@ import { rmSync } from 'node:fs';
 import type { ProgressEvent } from '../../plugin/types.ts';
 
 /** A message from a bench worker to the main process. */
-export type ProgressMessage = { type: 'progress'; event: ProgressEvent } | { type: 'level-end' };
+export type ProgressMessage =
+  | { type: 'hello'; pid: number }
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'level-end' };
 
 /**
  * A fresh Unix socket path for this run. Bench files run in a child process whose console
@@ -74,6 +77,8 @@ export function connectProgress(path: string): (m: ProgressMessage) => void {
         broken = true;
       });
       socket.unref();
+      // Lets the reporter forward an interrupt to this process when only the runner got it.
+      socket.write(`${JSON.stringify({ type: 'hello', pid: process.pid })}\n`);
     }
     socket.write(`${JSON.stringify(message)}\n`);
   };

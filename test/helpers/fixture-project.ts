@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A throwaway project that uses loadbench like a user's project does. */
 export interface FixtureProject {
   dir: string;
-  runBench(env?: Record<string, string>, args?: string[]): Promise<{ code: number | null; output: string }>;
+  /** Runs `vitest bench --run`; `onOutput` sees the output so far and may signal the child. */
+  runBench(
+    env?: Record<string, string>,
+    args?: string[],
+    onOutput?: (output: string, child: ChildProcess) => void,
+  ): Promise<{ code: number | null; output: string }>;
 }
 
 /**
@@ -37,7 +42,7 @@ export function fixtureProject(configYaml: string, benches: Record<string, strin
   }
   return {
     dir,
-    runBench(env = {}, args = []) {
+    runBench(env = {}, args = [], onOutput) {
       return new Promise((resolve) => {
         const child = spawn(
           process.execPath,
@@ -49,10 +54,15 @@ export function fixtureProject(configYaml: string, benches: Record<string, strin
           },
         );
         let output = '';
-        child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+        const collect = (c: Buffer): void => {
+          output += c.toString();
+          onOutput?.(output, child);
+        };
+        child.stdout.on('data', collect);
+        child.stderr.on('data', collect);
         const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-        child.on('close', (code) => {
+        child.on('close', (code, signal) => {
+          if (signal) output += `\n[killed by ${signal}]`;
           clearTimeout(timer);
           resolve({ code, output });
         });

@@ -1,0 +1,98 @@
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { isListening } from '../../plugin/target/target-process.ts';
+import { fixtureProject } from '../helpers/fixture-project.ts';
+import { closedPort, startServer } from '../helpers/servers.ts';
+
+const SERVER = `import http from 'node:http';
+const port = Number(process.env.PORT);
+if (process.env.CRASH) { console.log('booting...'); console.error('fatal: database unreachable'); process.exit(3); }
+http.createServer((req, res) => { req.resume(); req.on('end', () => setTimeout(() => res.end('{"ok":true}'), 5)); })
+  .listen(port, '127.0.0.1', () => console.log('listening on ' + port));
+`;
+
+const BENCH = { 'submit.bench.ts': `import { scenario } from SCENARIO;\nscenario('submit');\n` };
+
+function project(port: number, extraEnv = '', workload = 'concurrency_levels: [1, 2, 4], duration_seconds: 1.5') {
+  const p = fixtureProject(
+    `run_label: lifecycle
+target:
+  url: "http://127.0.0.1:${port}/submit"
+  method: POST
+  start: { command: "node server.mjs", ready_url: "http://127.0.0.1:${port}/healthz", timeout_seconds: 5, env: { PORT: "${port}"${extraEnv} } }
+workload: { ${workload} }
+`,
+    BENCH,
+  );
+  writeFileSync(join(p.dir, 'server.mjs'), SERVER);
+  return p;
+}
+
+describe('target.start lifecycle', () => {
+  it('starts the target, runs the sweep, and stops it afterwards', async () => {
+    const port = await closedPort();
+    const p = project(port, '', 'concurrency_levels: [1, 2], duration_seconds: 0.5');
+    const { code, output } = await p.runBench();
+    expect(code, output).toBe(0);
+    expect(output).toContain('loadbench: target ready');
+    const rows = parse(readFileSync(join(p.dir, 'runs/lifecycle_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.failures)).toEqual(['0', '0']);
+    expect(await isListening('127.0.0.1', port)).toBe(false);
+  });
+
+  it('quotes the last lines of a command that exits before it is ready, and sends no load', async () => {
+    const port = await closedPort();
+    const p = project(port, ', CRASH: "1"');
+    const { code, output } = await p.runBench();
+    expect(code).toBe(1);
+    expect(output).toMatch(/target.start.command exited \(code 3\) before http:\/\/127.0.0.1:\d+\/healthz answered/);
+    expect(output).toContain('| fatal: database unreachable');
+    expect(output).not.toContain('loadbench results');
+  });
+
+  it('refuses to start a second copy when the port is already taken', async () => {
+    const squatter = await startServer((_n, _req, res) => res.end('not yours'));
+    try {
+      const p = project(squatter.port);
+      const { code, output } = await p.runBench();
+      expect(code).toBe(1);
+      expect(output).toContain(`something already listens on 127.0.0.1:${squatter.port}`);
+      expect(squatter.count()).toBe(0);
+    } finally {
+      await squatter.close();
+    }
+  });
+});
+
+describe('interruption', () => {
+  it('on SIGINT mid-level: writes every output with the level marked partial, stops the target, exits 130', async () => {
+    const port = await closedPort();
+    const p = project(port);
+    let sent = false;
+    const { code, output } = await p.runBench({}, [], (text, child) => {
+      if (!sent && text.includes('@ 2 conc [')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(code, output).toBe(130);
+    expect(output).toContain('INTERRUPTED');
+    const rows = parse(readFileSync(join(p.dir, 'runs/lifecycle_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.concurrency, r.partial, r.skipped])).toEqual([
+      ['1', 'false', 'false'],
+      ['2', 'true', 'false'],
+      ['4', 'false', 'true'],
+    ]);
+    expect(Number(rows[1]!.requests)).toBeGreaterThan(0);
+    expect(Number(rows[1]!.duration_s)).toBeLessThan(1.4);
+    const json = JSON.parse(readFileSync(join(p.dir, 'runs/lifecycle_summary.json'), 'utf8'));
+    expect(json.interrupted).toBe(true);
+    const raw = readFileSync(join(p.dir, 'runs/lifecycle_raw.csv'), 'utf8').trim().split('\n');
+    expect(raw.length - 1).toBe(Number(rows[0]!.requests) + Number(rows[1]!.requests));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await isListening('127.0.0.1', port)).toBe(false);
+  });
+});
