@@ -1,7 +1,29 @@
 import type { PayloadContext } from './engine/run-level.ts';
 
 /** Header names whose values are credentials: never written to any output. */
-export const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$|token|secret|password|session/i;
+export const CREDENTIAL_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key)$|token|secret|password|session|auth/i;
+
+/** The values that must never reach an output: the token and every credential-like header value. */
+export function secretValues(token: string | undefined, headers: Record<string, string>): string[] {
+  const out = new Set<string>();
+  if (token) out.add(token);
+  for (const [name, value] of Object.entries(headers)) {
+    if (!CREDENTIAL_HEADER.test(name) || !value) continue;
+    out.add(value);
+    const bearer = /^Bearer\s+(.+)$/i.exec(value)?.[1];
+    if (bearer) out.add(bearer);
+  }
+  // Very short values would redact innocent text; they are not credentials worth the name.
+  return [...out].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every secret value in `text` with REDACTED. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('REDACTED');
+  return out;
+}
 
 /** Request headers: JSON content type when there is a body, the bearer token, then the user's headers. */
 export function buildHeaders(input: {

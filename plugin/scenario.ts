@@ -3,7 +3,7 @@ import { bench, describe, inject } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, formatIssues, loadConfig } from './config/load-config.ts';
 import { sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
-import { buildHeaders, payloadShape, redactUrl, renderPayload } from './request-builder.ts';
+import { buildHeaders, payloadShape, redactSecrets, redactUrl, renderPayload, secretValues } from './request-builder.ts';
 import { RawCsvWriter } from './engine/raw-csv-writer.ts';
 import { runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
 import { rawCsvPath } from './output-paths.ts';
@@ -107,6 +107,8 @@ export interface ResolvedScenario {
   stopOnSloFailure: boolean;
   check?: ScenarioOptions['check'];
   headerNames: string[];
+  /** Values never to be written anywhere (token, credential headers). */
+  secrets: string[];
 }
 
 /**
@@ -170,6 +172,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
     check: o.check as ScenarioOptions['check'],
     headerNames: Object.keys(headers),
+    secrets: secretValues(o.token ?? config.target.token, headers),
   };
 }
 
@@ -255,6 +258,8 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
               onProgress: (event: ProgressEvent) => sendProgress(provided, { type: 'progress', event }),
             });
             sendProgress(provided, { type: 'level-end' });
+            // Error texts can echo what the target saw (a check that throws with the body, for one).
+            measured.error_samples = measured.error_samples.map((e) => ({ ...e, message: redactSecrets(e.message, s.secrets) }));
             const slo = evaluateSlo(measured, s.slo);
             handle.setMeta(meta({ ...measured, slo, skipped: false }));
             // The verdict travels in the meta; the reporter prints it and sets the exit code.

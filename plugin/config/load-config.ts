@@ -21,6 +21,7 @@ export interface LoadedConfig {
   config: LoadbenchConfig;
 }
 
+const MAX_DEPTH = 32;
 const ENV_PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -33,6 +34,12 @@ export function interpolateEnv(
   path: string[] = [],
   problems: string[] = [],
 ): unknown {
+  if (path.length > MAX_DEPTH) {
+    if (!problems.some((p) => p.includes('nested deeper'))) {
+      problems.push(`${path.slice(0, 3).join('.')}...: nested deeper than ${MAX_DEPTH} levels: no loadbench key is that deep`);
+    }
+    return null;
+  }
   if (typeof value === 'string') {
     return value.replace(ENV_PATTERN, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
@@ -186,5 +193,12 @@ export function loadConfig(path?: string, cwd = process.cwd(), env: NodeJS.Proce
       }),
     );
   }
-  return { path: file, config: validateConfig(doc.toJS({ maxAliasCount: 100 }), file, env) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. an alias that refers to itself, or an alias bomb
+    throw new ConfigError(file, [`YAML could not be read: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  return { path: file, config: validateConfig(raw, file, env) };
 }

@@ -96,6 +96,37 @@ describe('npx vitest bench on a fixture project', () => {
     expect(row!.errors_http_4xx).toBe(row!.requests);
   });
 
+  it('never writes the token, even when the target echoes it into a failing check', async () => {
+    const echo = await startServer((_n, req, res) => res.end(JSON.stringify({ saw: req.headers.authorization, key: req.headers['x-api-key'] })));
+    try {
+      const p = fixtureProject(
+        `run_label: secret
+target: { url: "${echo.url}", method: POST, token: "tok-e2e-0001", headers: { x-api-key: "key-e2e-0002" } }
+workload: { concurrency_levels: [1], requests_per_level: 20 }
+`,
+        {
+          'echo.bench.ts': `import { scenario } from SCENARIO;
+scenario('echo', { check: (res) => { throw new Error('unexpected body ' + res.body); } });
+`,
+        },
+      );
+      const { output } = await p.runBench();
+      const files = readdirSync(join(p.dir, 'runs')).filter((f) => !f.startsWith('.') && f !== 'previous');
+      expect(files).toContain('secret_summary.json');
+      const json = readFileSync(join(p.dir, 'runs/secret_summary.json'), 'utf8');
+      expect(json).toContain('check threw: unexpected body');
+      expect(json).toContain('REDACTED');
+      for (const f of files) {
+        const text = readFileSync(join(p.dir, 'runs', f)).toString('latin1');
+        expect(text, f).not.toContain('tok-e2e-0001');
+        expect(text, f).not.toContain('key-e2e-0002');
+      }
+      expect(output).not.toContain('tok-e2e-0001');
+    } finally {
+      await echo.close();
+    }
+  });
+
   it('says in one line that nothing answers at the target, and sends nothing', async () => {
     const port = await closedPort();
     const p = fixtureProject(
