@@ -68,9 +68,9 @@ describe('progress channel', () => {
     const send = connectProgress(path);
     send({ type: 'progress', event: event() });
     send({ type: 'level-end' });
-    for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
     await server.close();
-    expect(got).toEqual([{ type: 'progress', event: event() }, { type: 'level-end' }]);
+    expect(got).toEqual([{ type: 'hello', pid: process.pid }, { type: 'progress', event: event() }, { type: 'level-end' }]);
   });
 
   it('drops messages silently when nobody listens', () => {
