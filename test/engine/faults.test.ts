@@ -2,23 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { runLevel, type LevelPlan } from '../../plugin/engine/run-level.ts';
 import { startFaultServer, type Fault } from '../helpers/fault-server.ts';
 import { startServer } from '../helpers/servers.ts';
+import { levelPlan } from '../helpers/level-plan.ts';
 
-function plan(url: string, over: Partial<LevelPlan> = {}): LevelPlan {
-  return {
-    scenario: 'faults',
-    concurrency: 4,
-    url: new URL(url),
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"challenge_id":"x"}',
-    challengeId: 'x',
-    warmupSeconds: 0,
-    durationSeconds: 1.2,
-    timeoutSeconds: 0.5,
-    maxBodyBytes: 1024 * 1024,
-    ...over,
-  };
-}
+const plan = (url: string, over: Partial<LevelPlan> = {}): LevelPlan =>
+  levelPlan(url, { scenario: 'faults', durationSeconds: 1.2, timeoutSeconds: 0.5, ...over });
 
 async function underFault(fault: Fault, over: Partial<LevelPlan> = {}) {
   const server = await startFaultServer(fault);

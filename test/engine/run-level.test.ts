@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../plugin/engine/histogram.ts';
 import { RawCsvWriter } from '../../plugin/engine/raw-csv-writer.ts';
-import { runLevel, type LevelPlan } from '../../plugin/engine/run-level.ts';
+import { runLevel } from '../../plugin/engine/run-level.ts';
 import type { ProgressEvent } from '../../plugin/types.ts';
 import { closedPort, startServer, type TestServer } from '../helpers/servers.ts';
+import { levelPlan } from '../helpers/level-plan.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -14,21 +15,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function plan(url: string, over: Partial<LevelPlan> = {}): LevelPlan {
-  return {
-    scenario: 'test',
-    concurrency: 4,
-    url: new URL(url),
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: '{"challenge_id":"x"}',
-    challengeId: 'x',
-    warmupSeconds: 0,
-    timeoutSeconds: 5,
-    maxBodyBytes: 1024 * 1024,
-    ...over,
-  };
-}
+const plan = levelPlan;
 
 describe('runLevel against local servers', () => {
   it('measures a fixed 20 ms delay: p50 within 2 ms of it', async () => {
