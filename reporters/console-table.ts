@@ -15,7 +15,11 @@ function verdict(l: LevelSummary): string {
 function notes(l: LevelSummary): string {
   const out: string[] = [];
   if (l.partial) out.push('partial');
-  if (l.generator.client_bound) out.push(`client-bound (cpu ${fmt(l.generator.cpu_pct, 0)}%)`);
+  if (l.generator.client_bound) {
+    out.push(
+      `client-bound (cpu ${fmt(l.generator.cpu_pct, 0)}%, event-loop delay p99 ${fmt(l.generator.event_loop_delay_p99_ms, 1)} ms)`,
+    );
+  }
   if (l.requests > 0 && l.errors.connect_refused === l.requests) out.push('target refused every connection');
   return out.join('; ');
 }
