@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SAFE_LABEL } from '../output-paths.ts';
 
 const positiveNumber = z.number().positive();
 const nonNegativeNumber = z.number().nonnegative();
@@ -75,8 +76,7 @@ const reportSchema = z
 const safeName = z
   .string()
   .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+  .regex(SAFE_LABEL, {
     message: 'expected letters, digits, ".", "_" or "-" only (no "/", "..", spaces), e.g. baseline or 2x-replicas',
   });
 

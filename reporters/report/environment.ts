@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { join } from 'node:path';
+import type { RunSummary } from '../../plugin/types.ts';
+import type { EnvironmentFacts } from './report-model.ts';
+
+function loadbenchVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Reads hardware, software and git facts from this machine, where the report asks for `auto`. */
+export function readEnvironment(summary: RunSummary, projectRoot: string): EnvironmentFacts {
+  const cpu = cpus();
+  const hardware =
+    summary.report.hardware_env === 'auto'
+      ? `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${osType()} ${release()}`
+      : summary.report.hardware_env;
+  const software =
+    summary.report.software_env === 'auto'
+      ? `Node.js ${process.version}, loadbench ${loadbenchVersion()}, ${osType()} ${release()}`
+      : summary.report.software_env;
+  let gitCommit: string | undefined;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: join(projectRoot),
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+    })
+      .toString()
+      .trim();
+  } catch {
+    gitCommit = undefined;
+  }
+  return { hardware, software, gitCommit };
+}

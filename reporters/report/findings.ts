@@ -1,0 +1,103 @@
+import { littlesLawConcurrency } from '../../plugin/stats.ts';
+import type { ErrorCategory, LevelSummary, ScenarioSummary } from '../../plugin/types.ts';
+import { ERROR_CATEGORIES } from '../../plugin/types.ts';
+
+/** Little's law per level: the concurrency the target actually held vs the concurrency offered. */
+export interface LittleCheck {
+  concurrency: number;
+  /** throughput x mean latency: requests in the system on average. */
+  in_system: number;
+  /** in_system / concurrency. */
+  ratio: number;
+  /** True when the client (or time outside the request) rather than the system was the limit. */
+  client_limited: boolean;
+  client_bound: boolean;
+}
+
+/** Facts computed from one scenario's levels; every number the report states comes from here. */
+export interface ScenarioFindings {
+  scenario: string;
+  peak: { concurrency: number; throughput_rps: number; p95_ms: number } | undefined;
+  /** First level where throughput grows < 10 % while p95 grows > 50 % vs the previous level. */
+  knee:
+    | { concurrency: number; previous: number; throughput_growth_pct: number; p95_growth_pct: number }
+    | undefined;
+  /** Highest level meeting every SLO check (judged levels only); undefined when none does. */
+  slo_capacity: { concurrency: number; throughput_rps: number; p95_ms: number } | undefined;
+  /** True when the scenario has SLO thresholds at all. */
+  has_slo: boolean;
+  /** Levels that broke the SLO, lowest first. */
+  slo_failures: { concurrency: number; metrics: string[] }[];
+  /** First level with any error, and the categories seen there and above. */
+  errors_start: { concurrency: number; error_rate_pct: number; categories: ErrorCategory[] } | undefined;
+  little: LittleCheck[];
+  partial_levels: number[];
+  client_bound_levels: number[];
+}
+
+/** Below this share of the offered concurrency, the client (not the target) held requests back. */
+export const LITTLE_CLIENT_LIMIT_RATIO = 0.8;
+const KNEE_MAX_THROUGHPUT_GROWTH_PCT = 10;
+const KNEE_MIN_P95_GROWTH_PCT = 50;
+
+const growthPct = (from: number, to: number): number => (from > 0 ? ((to - from) / from) * 100 : to > 0 ? Infinity : 0);
+
+/** Computes the findings of one scenario. Pure. */
+export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
+  const levels = s.levels.filter((l) => !l.skipped && l.requests > 0).sort((a, b) => a.concurrency - b.concurrency);
+  const peakLevel = levels.reduce<LevelSummary | undefined>(
+    (best, l) => (!best || l.throughput_rps > best.throughput_rps ? l : best),
+    undefined,
+  );
+  let knee: ScenarioFindings['knee'];
+  for (let i = 1; i < levels.length && !knee; i++) {
+    const prev = levels[i - 1]!;
+    const cur = levels[i]!;
+    const tg = growthPct(prev.throughput_rps, cur.throughput_rps);
+    const pg = growthPct(prev.latency_ms.p95, cur.latency_ms.p95);
+    if (tg < KNEE_MAX_THROUGHPUT_GROWTH_PCT && pg > KNEE_MIN_P95_GROWTH_PCT) {
+      knee = { concurrency: cur.concurrency, previous: prev.concurrency, throughput_growth_pct: tg, p95_growth_pct: pg };
+    }
+  }
+  const judged = levels.filter((l) => l.slo.judged);
+  const passing = judged.filter((l) => l.slo.pass);
+  const cap = passing.at(-1);
+  const firstError = levels.find((l) => l.failures > 0);
+  const categories = firstError
+    ? ERROR_CATEGORIES.filter((c) => levels.some((l) => l.concurrency >= firstError.concurrency && l.errors[c] > 0))
+    : [];
+  return {
+    scenario: s.name,
+    peak: peakLevel && {
+      concurrency: peakLevel.concurrency,
+      throughput_rps: peakLevel.throughput_rps,
+      p95_ms: peakLevel.latency_ms.p95,
+    },
+    knee,
+    slo_capacity: cap && { concurrency: cap.concurrency, throughput_rps: cap.throughput_rps, p95_ms: cap.latency_ms.p95 },
+    has_slo: Object.keys(s.slo).some((k) => k !== 'up_to_concurrency'),
+    slo_failures: judged
+      .filter((l) => !l.slo.pass)
+      .map((l) => ({ concurrency: l.concurrency, metrics: l.slo.checks.filter((c) => !c.pass).map((c) => c.metric) })),
+    errors_start: firstError && {
+      concurrency: firstError.concurrency,
+      error_rate_pct: firstError.error_rate_pct,
+      categories,
+    },
+    little: levels.map((l) => {
+      const inSystem = littlesLawConcurrency(l.throughput_rps, l.latency_ms.mean);
+      const ratio = l.concurrency > 0 ? inSystem / l.concurrency : 0;
+      // Only meaningful when requests succeed; with errors the mean latency covers successes only.
+      const clientLimited = l.error_rate_pct < 1 && ratio < LITTLE_CLIENT_LIMIT_RATIO;
+      return {
+        concurrency: l.concurrency,
+        in_system: inSystem,
+        ratio,
+        client_limited: clientLimited,
+        client_bound: l.generator.client_bound,
+      };
+    }),
+    partial_levels: s.levels.filter((l) => l.partial).map((l) => l.concurrency),
+    client_bound_levels: levels.filter((l) => l.generator.client_bound).map((l) => l.concurrency),
+  };
+}

@@ -1,0 +1,205 @@
+import type { RunSummary, ScenarioSummary } from '../../plugin/types.ts';
+import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings, type ScenarioFindings } from './findings.ts';
+import { escapeMarkdown, markdownTable } from './markdown.ts';
+
+/** Facts about the machine and project, read by the writer (I/O) and passed in. */
+export interface EnvironmentFacts {
+  hardware: string;
+  software: string;
+  gitCommit?: string;
+}
+
+/** The figure files of a run, relative to the report. */
+export const FIGURES = [
+  { suffix: '_throughput.png', title: 'Throughput vs concurrency' },
+  { suffix: '_p95_latency.png', title: 'p95 latency vs concurrency (p50, p99 thinner; SLO dashed)' },
+  { suffix: '_error_rate.png', title: 'Error rate by category vs concurrency' },
+  { suffix: '_latency_distribution.png', title: 'Latency distribution (percentile curves) per level' },
+  { suffix: '_timeline.png', title: 'Throughput and p95 per second over the run' },
+] as const;
+
+/** The Mustache view of the report. Strings marked `md` are already-escaped Markdown. */
+export interface ReportView {
+  run_label: string;
+  date: string;
+  interrupted: boolean;
+  partial_note_md: string;
+  hardware: string;
+  software: string;
+  num_nodes: string;
+  git_commit: string;
+  scenarios: {
+    name: string;
+    file: string;
+    url: string;
+    method: string;
+    payload_shape_json: string;
+    levels: string;
+    amount: string;
+    warmup_seconds: number;
+    timeout_seconds: number;
+    slo: string;
+  }[];
+  results_table_md: string;
+  figures: { title: string; file: string }[];
+  findings: { scenario: string; items_md: string[] }[];
+  tradeoffs_md: string[];
+  conclusions_md: string[];
+}
+
+const n0 = (x: number): string => Math.round(x).toLocaleString('en-US');
+const n1 = (x: number): string => x.toFixed(1);
+const n2 = (x: number): string => x.toFixed(2);
+const pct = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(0)} %` : 'from zero');
+
+function sloText(s: ScenarioSummary): string {
+  const parts: string[] = [];
+  if (s.slo.p50_ms !== undefined) parts.push(`p50 ≤ ${s.slo.p50_ms} ms`);
+  if (s.slo.p95_ms !== undefined) parts.push(`p95 ≤ ${s.slo.p95_ms} ms`);
+  if (s.slo.p99_ms !== undefined) parts.push(`p99 ≤ ${s.slo.p99_ms} ms`);
+  if (s.slo.error_rate_pct !== undefined) parts.push(`error rate ≤ ${s.slo.error_rate_pct} %`);
+  if (s.slo.min_throughput_rps !== undefined) parts.push(`throughput ≥ ${s.slo.min_throughput_rps} req/s`);
+  if (s.slo.up_to_concurrency !== undefined) parts.push(`judged up to concurrency ${s.slo.up_to_concurrency}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function resultsTable(summary: RunSummary): string {
+  const rows = summary.scenarios
+    .flatMap((s) => s.levels.filter((l) => !l.skipped).map((l) => ({ s, l })))
+    .sort((a, b) => (a.s.name < b.s.name ? -1 : a.s.name > b.s.name ? 1 : a.l.concurrency - b.l.concurrency))
+    .map(({ s, l }) => [
+      escapeMarkdown(s.name),
+      String(l.concurrency),
+      n0(l.requests),
+      n2(l.throughput_rps),
+      l.latency_ms.p50.toFixed(3),
+      l.latency_ms.p95.toFixed(3),
+      l.latency_ms.p99.toFixed(3),
+      n2(l.error_rate_pct),
+      !l.slo.judged ? '-' : l.slo.pass ? 'pass' : `**fail** (${l.slo.checks.filter((c) => !c.pass).map((c) => c.metric).join(', ')})`,
+      [l.partial ? 'partial' : '', l.generator.client_bound ? 'client-bound' : ''].filter(Boolean).join(', ') || '-',
+    ]);
+  return markdownTable(
+    ['scenario', 'concurrency', 'requests', 'throughput (req/s)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'error rate (%)', 'SLO', 'notes'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+  );
+}
+
+function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
+  const items: string[] = [];
+  if (f.peak) {
+    items.push(
+      `**Peak throughput**: ${n1(f.peak.throughput_rps)} req/s at concurrency ${f.peak.concurrency} (p95 ${n1(f.peak.p95_ms)} ms).`,
+    );
+  } else {
+    items.push('**Peak throughput**: no level completed a request.');
+  }
+  items.push(
+    f.knee
+      ? `**Knee**: at concurrency ${f.knee.concurrency}, throughput changed ${pct(f.knee.throughput_growth_pct)} over concurrency ${f.knee.previous} while p95 changed ${pct(f.knee.p95_growth_pct)}: past this point more clients mostly add queueing delay.`
+      : '**Knee**: none found (no level where throughput grew by less than 10 % while p95 grew by more than 50 %).',
+  );
+  if (!f.has_slo) items.push('**SLO**: none set for this scenario.');
+  else if (f.slo_capacity) {
+    const broken = f.slo_failures.filter((x) => x.concurrency > f.slo_capacity!.concurrency)[0];
+    items.push(
+      `**Highest level meeting every SLO** (${escapeMarkdown(sloText(s))}): concurrency ${f.slo_capacity.concurrency}, at ${n1(f.slo_capacity.throughput_rps)} req/s with p95 ${n1(f.slo_capacity.p95_ms)} ms${broken ? `; concurrency ${broken.concurrency} broke ${broken.metrics.join(', ')}` : ''}.`,
+    );
+  } else if (f.slo_failures.length) {
+    items.push(`**Highest level meeting every SLO**: none; the lowest level (${f.slo_failures[0]!.concurrency}) already broke ${f.slo_failures[0]!.metrics.join(', ')}.`);
+  } else {
+    items.push('**Highest level meeting every SLO**: no level was judged.');
+  }
+  items.push(
+    f.errors_start
+      ? `**Errors** start at concurrency ${f.errors_start.concurrency} (${n2(f.errors_start.error_rate_pct)} %), categories from there on: ${f.errors_start.categories.join(', ')}.`
+      : '**Errors**: none at any level.',
+  );
+  const samples = s.levels.flatMap((l) => l.error_samples.map((e) => `${e.category}: ${e.message}`));
+  const unique = [...new Set(samples)].slice(0, 5);
+  if (unique.length) items.push(`Error messages seen (escaped, truncated): ${unique.map((m) => `"${escapeMarkdown(m)}"`).join('; ')}.`);
+  const littleText = f.little.map((x) => `c=${x.concurrency}: ${n2(x.in_system)} (${(x.ratio * 100).toFixed(0)} %)`).join(', ');
+  const limited = f.little.filter((x) => x.client_limited).map((x) => `c=${x.concurrency}`);
+  const saturated = f.little.filter((x) => x.client_bound).map((x) => `c=${x.concurrency}`);
+  items.push(
+    `**Little's law** (throughput x mean latency = requests in the system, vs the offered concurrency): ${littleText || 'no data'}. ` +
+      (limited.length
+        ? `At ${limited.join(', ')} fewer than ${LITTLE_CLIENT_LIMIT_RATIO * 100} % of the offered requests were in the system: the client, not the system, was the limit, and those figures understate what the system can do.`
+        : 'Every level kept its offered concurrency in the system (the closed loop was not starved by the client).'),
+  );
+  if (saturated.length) {
+    items.push(
+      `**Load generator saturated** at ${saturated.join(', ')} (CPU at 90 % of a core or more, or event-loop delay p99 above 5 ms): its own delays are part of those latencies; on a machine shared with the target this also means the two competed for CPU.`,
+    );
+  }
+  if (f.partial_levels.length) items.push(`**Partial levels** (interrupted): ${f.partial_levels.join(', ')}.`);
+  return items;
+}
+
+/** Builds the report view from a run summary and environment facts. Pure. */
+export function buildReportView(summary: RunSummary, env: EnvironmentFacts): ReportView {
+  const findings = summary.scenarios.map((s) => ({ s, f: scenarioFindings(s) }));
+  const tradeoffs: string[] = [];
+  const conclusions: string[] = [];
+  for (const { s, f } of findings) {
+    const name = summary.scenarios.length > 1 ? `${escapeMarkdown(s.name)}: ` : '';
+    const first = s.levels.find((l) => !l.skipped && l.requests > 0);
+    if (f.peak && first) {
+      tradeoffs.push(
+        `${name}*Latency vs throughput*: from concurrency ${first.concurrency} to ${f.peak.concurrency}, throughput went from ${n1(first.throughput_rps)} to ${n1(f.peak.throughput_rps)} req/s while p95 went from ${n1(first.latency_ms.p95)} to ${n1(f.peak.p95_ms)} ms. Which end of this curve does your service need? _(author: explain)_`,
+      );
+    }
+    tradeoffs.push(
+      `${name}*Consistency vs availability*: ${f.errors_start ? `under overload the system answered with ${f.errors_start.categories.join(', ')} from concurrency ${f.errors_start.concurrency}` : 'the system answered every request at every level'}. Does it shed load (fast errors, 503) or queue it (growing latency), and which do your clients prefer? _(author: explain)_`,
+    );
+    tradeoffs.push(
+      `${name}*Cost of replicas*: at ${summary.report.num_nodes ? escapeMarkdown(summary.report.num_nodes) : 'this size'} the peak is ${f.peak ? `${n1(f.peak.throughput_rps)} req/s` : 'unknown'}; repeat the sweep at other replica counts (\`npm run compare\`) to see what each replica buys. _(author: explain)_`,
+    );
+    if (f.slo_capacity) {
+      conclusions.push(
+        `${name}Run at most **${f.slo_capacity.concurrency} concurrent clients** to keep ${escapeMarkdown(sloText(s))} (measured: p95 ${n1(f.slo_capacity.p95_ms)} ms at ${n1(f.slo_capacity.throughput_rps)} req/s).`,
+      );
+    } else if (f.has_slo) {
+      conclusions.push(`${name}No measured level met the SLO (${escapeMarkdown(sloText(s))}): the system needs more capacity, or the SLO needs review.`);
+    }
+    if (f.knee) conclusions.push(`${name}Beyond concurrency ${f.knee.previous}, added clients mostly add latency (knee at ${f.knee.concurrency}); scale out rather than up the client count.`);
+    else if (f.peak) conclusions.push(`${name}No knee within the sweep: throughput peaked at concurrency ${f.peak.concurrency}; extend the sweep to find the saturation point.`);
+    if (f.client_bound_levels.length || f.little.some((x) => x.client_limited)) {
+      conclusions.push(`${name}Some levels were limited by the load generator: rerun them with \`generator_threads\` or from another machine before drawing capacity conclusions.`);
+    }
+  }
+  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.partial).map((l) => `${escapeMarkdown(s.name)} @ ${l.concurrency}`));
+  return {
+    run_label: summary.run_label,
+    date: summary.finished_at,
+    interrupted: summary.interrupted,
+    partial_note_md: summary.interrupted
+      ? `> **This run was interrupted.** The results cover the levels measured before the interruption${partial.length ? `; partial: ${partial.join(', ')}` : ''}.`
+      : '',
+    hardware: env.hardware,
+    software: env.software,
+    num_nodes: summary.report.num_nodes,
+    git_commit: env.gitCommit ?? 'not available',
+    scenarios: summary.scenarios.map((s) => ({
+      name: s.name,
+      file: s.file,
+      url: s.workload.url,
+      method: s.workload.method,
+      payload_shape_json: JSON.stringify(s.workload.payload_shape ?? null, null, 2),
+      levels: s.workload.concurrency_levels.join(', '),
+      amount:
+        s.workload.requests_per_level !== undefined
+          ? `${s.workload.requests_per_level} requests per level`
+          : `${s.workload.duration_seconds} s per level`,
+      warmup_seconds: s.workload.warmup_seconds,
+      timeout_seconds: s.workload.timeout_seconds,
+      slo: sloText(s),
+    })),
+    results_table_md: resultsTable(summary),
+    figures: FIGURES.map((f) => ({ title: f.title, file: `${summary.run_label}${f.suffix}` })),
+    findings: findings.map(({ s, f }) => ({ scenario: s.name, items_md: findingItems(s, f) })),
+    tradeoffs_md: tradeoffs,
+    conclusions_md: conclusions.length ? conclusions : ['No conclusion can be drawn: no level was measured.'],
+  };
+}
