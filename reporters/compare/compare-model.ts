@@ -1,0 +1,153 @@
+import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
+
+/** One run to compare, with its replica count and where that count came from. */
+export interface CompareInput {
+  label: string;
+  summary: RunSummary;
+  replicas: number;
+  replicasFrom: 'command line' | 'num_nodes' | 'unknown (assumed 1)';
+}
+
+/** Per label and scenario: the figures the comparison report states. */
+export interface LabelFigures {
+  label: string;
+  scenario: string;
+  replicas: number;
+  replicasFrom: CompareInput['replicasFrom'];
+  peak: { concurrency: number; throughput_rps: number; p95_ms: number; client_bound: boolean } | undefined;
+  /** Highest shared level meeting every SLO. */
+  slo_capacity: { concurrency: number; throughput_rps: number } | undefined;
+  /** Peak throughput / the first label's peak throughput. */
+  speedup: number | undefined;
+  /** speedup / (replicas / first label's replicas). */
+  efficiency: number | undefined;
+}
+
+/** The whole comparison, computed on what the runs share. */
+export interface Comparison {
+  labels: string[];
+  /** Scenarios present in every run. */
+  scenarios: string[];
+  /** Concurrency levels measured in every run, per scenario. */
+  levels: Record<string, number[]>;
+  /** Human-readable differences between the runs' workloads (compared only on what they share). */
+  differences: string[];
+  figures: LabelFigures[];
+  rows: { label: string; scenario: string; level: LevelSummary }[];
+  /** Plain sentences on how throughput scales from one label to the next and where it stops. */
+  scaling: string[];
+}
+
+/**
+ * Replica count from `report.num_nodes`: the number given for a worker/replica entry
+ * ("gateway=1, worker=2" gives 2), or a bare number ("4").
+ */
+export function replicasFromNumNodes(numNodes: string): number | undefined {
+  const m = /(?:worker|replica|node|instance)s?\s*[=:]\s*(\d+)/i.exec(numNodes);
+  if (m) return Number(m[1]);
+  const bare = /^\s*(\d+)\s*$/.exec(numNodes);
+  return bare ? Number(bare[1]) : undefined;
+}
+
+const usable = (s: ScenarioSummary): LevelSummary[] => s.levels.filter((l) => !l.skipped && l.requests > 0);
+
+function describeWorkload(s: ScenarioSummary): Record<string, string> {
+  const w = s.workload;
+  return {
+    'concurrency levels': w.concurrency_levels.join(', '),
+    'payload shape': JSON.stringify(w.payload_shape),
+    'per-level amount': w.requests_per_level !== undefined ? `${w.requests_per_level} requests` : `${w.duration_seconds} s`,
+    'warm-up': `${w.warmup_seconds} s`,
+    timeout: `${w.timeout_seconds} s`,
+    target: `${w.method} ${w.url}`,
+  };
+}
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
+
+/** Compares two or more runs on the scenarios and levels they share. Pure. */
+export function compareRuns(inputs: CompareInput[], cpuCount: number): Comparison {
+  const labels = inputs.map((i) => i.label);
+  const names = inputs.map((i) => new Set(i.summary.scenarios.map((s) => s.name)));
+  const scenarios = [...names[0]!].filter((n) => names.every((set) => set.has(n)));
+  const differences: string[] = [];
+  const allNames = new Set(names.flatMap((s) => [...s]));
+  for (const n of allNames) {
+    if (!scenarios.includes(n)) {
+      differences.push(`scenario "${n}" is only in ${inputs.filter((_, k) => names[k]!.has(n)).map((i) => i.label).join(', ')}: left out`);
+    }
+  }
+  const levels: Record<string, number[]> = {};
+  const rows: Comparison['rows'] = [];
+  const figures: LabelFigures[] = [];
+  const scaling: string[] = [];
+  for (const name of scenarios) {
+    const per = inputs.map((i) => ({ input: i, s: i.summary.scenarios.find((s) => s.name === name)! }));
+    const sets = per.map(({ s }) => new Set(usable(s).map((l) => l.concurrency)));
+    const shared = [...sets[0]!].filter((c) => sets.every((set) => set.has(c))).sort((a, b) => a - b);
+    levels[name] = shared;
+    const base = describeWorkload(per[0]!.s);
+    for (const { input, s } of per.slice(1)) {
+      const other = describeWorkload(s);
+      for (const key of Object.keys(base)) {
+        if (base[key] !== other[key]) {
+          differences.push(`scenario "${name}": ${key} differs: ${labels[0]} has ${base[key]}, ${input.label} has ${other[key]}`);
+        }
+      }
+    }
+    if (sets.some((set) => set.size !== shared.length)) {
+      differences.push(`scenario "${name}": compared on the levels every run measured: ${shared.join(', ') || 'none'}`);
+    }
+    const first = per[0]!;
+    let firstPeak: number | undefined;
+    for (const { input, s } of per) {
+      const ls = usable(s).filter((l) => shared.includes(l.concurrency)).sort((a, b) => a.concurrency - b.concurrency);
+      for (const level of ls) rows.push({ label: input.label, scenario: name, level });
+      const peak = ls.reduce<LevelSummary | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
+      const passing = ls.filter((l) => l.slo.judged && l.slo.pass).at(-1);
+      if (input === first.input) firstPeak = peak?.throughput_rps;
+      const speedup = peak && firstPeak ? peak.throughput_rps / firstPeak : undefined;
+      const ratio = input.replicas / first.input.replicas;
+      figures.push({
+        label: input.label,
+        scenario: name,
+        replicas: input.replicas,
+        replicasFrom: input.replicasFrom,
+        peak: peak && {
+          concurrency: peak.concurrency,
+          throughput_rps: peak.throughput_rps,
+          p95_ms: peak.latency_ms.p95,
+          client_bound: peak.generator.client_bound,
+        },
+        slo_capacity: passing && { concurrency: passing.concurrency, throughput_rps: passing.throughput_rps },
+        speedup,
+        efficiency: speedup !== undefined && ratio > 0 ? speedup / ratio : undefined,
+      });
+    }
+    const fs = figures.filter((f) => f.scenario === name);
+    let stopped = false;
+    for (let k = 1; k < fs.length; k++) {
+      const a = fs[k - 1]!;
+      const b = fs[k]!;
+      if (!a.peak || !b.peak) continue;
+      const gain = b.peak.throughput_rps / a.peak.throughput_rps - 1;
+      const p95 = b.peak.p95_ms / a.peak.p95_ms - 1;
+      const replicaGain = b.replicas / a.replicas;
+      const stepEfficiency = replicaGain > 0 ? (gain + 1) / replicaGain : 0;
+      const head = `${scenarios.length > 1 ? `${name}: ` : ''}${a.label} to ${b.label} (${a.replicas} to ${b.replicas} replicas)`;
+      if (b.peak.client_bound || a.peak.client_bound) {
+        scaling.push(`${head}: peak throughput ${pct(gain)}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
+      } else if (replicaGain > 1 && (gain < 0.1 || stepEfficiency < 0.5)) {
+        const cores = b.replicas >= cpuCount ? ` this machine has ${cpuCount} CPU cores and ${b.label} runs ${b.replicas} replicas beside the gateway and the load generator,` : '';
+        scaling.push(
+          `${head}: peak throughput ${pct(gain)} while p95 at the peak ${pct(p95)}: scaling stops here;${cores} so the gateway or the CPU cores, not the replica count, are the limit.`,
+        );
+        stopped = true;
+      } else {
+        scaling.push(`${head}: peak throughput ${pct(gain)} (step efficiency ${(stepEfficiency * 100).toFixed(0)} %): adding replicas still pays.`);
+      }
+    }
+    if (!stopped && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
+  }
+  return { labels, scenarios, levels, differences, figures, rows, scaling };
+}
