@@ -46,6 +46,8 @@ export interface ScenarioOptions {
   timeout_seconds?: number;
   max_body_bytes?: number;
   raw_csv?: boolean;
+  /** Run each level this many times; the baseline gate judges the median (default 1). */
+  repetitions?: number;
   /** SLO thresholds for this scenario (merged over config.yaml `slo`), or `false` to judge nothing. */
   slo?: SloSpec | false;
   stop_on_slo_failure?: boolean;
@@ -69,6 +71,7 @@ const optionsSchema = z.strictObject({
   timeout_seconds: z.number().positive().optional(),
   max_body_bytes: z.number().int().positive().optional(),
   raw_csv: z.boolean().optional(),
+  repetitions: z.number().int().min(1).max(20).optional(),
   slo: z.union([z.literal(false), sloSchema.unwrap()]).optional(),
   stop_on_slo_failure: z.boolean().optional(),
   check: fn.optional(),
@@ -103,6 +106,7 @@ export interface ResolvedScenario {
   timeoutSeconds: number;
   maxBodyBytes: number;
   rawCsv: boolean;
+  repetitions: number;
   slo: SloSpec;
   stopOnSloFailure: boolean;
   check?: ScenarioOptions['check'];
@@ -168,6 +172,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     timeoutSeconds: o.timeout_seconds ?? w.timeout_seconds,
     maxBodyBytes: o.max_body_bytes ?? w.max_body_bytes,
     rawCsv: o.raw_csv ?? w.raw_csv,
+    repetitions: o.repetitions ?? w.repetitions,
     slo,
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
     check: o.check as ScenarioOptions['check'],
@@ -222,16 +227,19 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
   const rawPath = rawCsvPath(root, config.output_dir, config.run_label);
   const state: { stopped: boolean; raw?: RawCsvWriter } = { stopped: false };
 
+  const runs = s.levels.flatMap((concurrency) =>
+    Array.from({ length: s.repetitions }, (_, r) => ({ concurrency, repetition: s.repetitions > 1 ? r + 1 : undefined })),
+  );
   describe(name, () => {
-    s.levels.forEach((concurrency, index) => {
-      const isLast = index === s.levels.length - 1;
+    runs.forEach(({ concurrency, repetition }, index) => {
+      const isLast = index === runs.length - 1;
       bench(
-        `concurrency ${concurrency}`,
+        repetition ? `concurrency ${concurrency} (rep ${repetition}/${s.repetitions})` : `concurrency ${concurrency}`,
         async () => {
           const file = handle.file();
           const meta = (level: LevelSummary): LevelMeta => ({
             scenario: { ...snapshot, file: file ? relative(root, file) : '' },
-            level,
+            level: repetition ? { ...level, repetition } : level,
           });
           try {
             if (state.stopped || interruptSignal().aborted) {

@@ -125,6 +125,8 @@ export interface LevelSummary {
   partial: boolean;
   /** True when the level was not run (stop_on_slo_failure after an earlier failure). */
   skipped: boolean;
+  /** 1-based repetition of this level when `repetitions` > 1 (absent otherwise). */
+  repetition?: number;
 }
 
 /** What a scenario sent, with credentials removed. */
@@ -165,6 +167,44 @@ export interface RunSummary {
   /** The report: section of config.yaml, as resolved. */
   report: { hardware_env: string; software_env: string; num_nodes: string; template?: string };
   scenarios: ScenarioSummary[];
+  /** Comparison with a committed baseline, when config.yaml has `baseline:`. */
+  baseline?: BaselineReport;
+}
+
+/** The baseline metrics a regression gate judges. */
+export type BaselineMetric = 'p95_ms' | 'throughput_rps' | 'error_rate_pct';
+
+/** One metric of one level compared with the baseline (medians over repetitions). */
+export interface BaselineCheck {
+  metric: BaselineMetric;
+  baseline: number;
+  value: number;
+  /** Percent change for p95 and throughput, percentage points for the error rate. */
+  change: number;
+  /** The tolerance: max increase (p95, error rate) or max drop (throughput). */
+  limit: number;
+  pass: boolean;
+}
+
+/** The baseline verdict of one scenario and level. */
+export interface BaselineLevelVerdict {
+  scenario: string;
+  concurrency: number;
+  status: 'pass' | 'fail' | 'skipped' | 'not_in_baseline';
+  reason?: string;
+  checks: BaselineCheck[];
+}
+
+/** The regression gate's result, stored in the run summary. */
+export interface BaselineReport {
+  file: string;
+  tolerances: {
+    max_p95_increase_pct: number;
+    max_throughput_drop_pct: number;
+    max_error_rate_increase_pct: number;
+    min_requests: number;
+  };
+  verdicts: BaselineLevelVerdict[];
 }
 
 /** What a bench task writes into `task.meta.loadbench`, read by the reporters. */

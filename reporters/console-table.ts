@@ -30,7 +30,7 @@ export function formatConsoleTable(summary: RunSummary): string {
   const rows = summary.scenarios.flatMap((s) =>
     s.levels.map((l) => [
       s.name,
-      String(l.concurrency),
+      l.repetition ? `${l.concurrency} #${l.repetition}` : String(l.concurrency),
       l.skipped ? '-' : fmt(l.throughput_rps, 1),
       l.skipped ? '-' : fmt(l.latency_ms.p50, 2),
       l.skipped ? '-' : fmt(l.latency_ms.p95, 2),

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node';
 import type { LoadbenchConfig } from '../plugin/config/schema.ts';
 import { outputDir, outputFile } from '../plugin/output-paths.ts';
@@ -9,7 +10,9 @@ import { writeFileAtomic } from './io/write-atomic.ts';
 import { formatConsoleTable } from './console-table.ts';
 import { listenForProgress } from './progress/progress-channel.ts';
 import { ProgressDisplay, type DisplayStream } from './progress/progress-display.ts';
-import { buildRunSummary } from './run-summary.ts';
+import { buildRunSummary, collapseRepetitions } from './run-summary.ts';
+import { readRunSummary } from './io/read-summary.ts';
+import { describeBaselineFailures, describeBaselineWarnings, judgeAgainstBaseline } from '../plugin/baseline/compare-baseline.ts';
 import { describeSloFailures } from '../plugin/slo.ts';
 import { formatSummaryCsv } from './summary-csv.ts';
 
@@ -138,6 +141,24 @@ export class LoadbenchReporter implements Reporter {
     return [jsonPath, csvPath];
   }
 
+  /** Compares the run with config.yaml's baseline (when set) and stores the verdicts in the summary. */
+  private async judgeBaseline(summary: RunSummary): Promise<{ failures: string[]; warnings: string[] }> {
+    const spec = this.options.config.baseline;
+    if (!spec) return { failures: [], warnings: [] };
+    const { file, ...tolerances } = spec;
+    let baseline: RunSummary;
+    try {
+      baseline = await readRunSummary(resolve(this.options.root, file));
+    } catch (error) {
+      // A gate that cannot be evaluated must not pass silently.
+      const message = (error as Error).message.replace('run `npx vitest bench` with that run_label first', 'write one with `npm run baseline -- <run_label>`');
+      return { failures: [`Baseline check failed: ${message}`], warnings: [] };
+    }
+    const verdicts = judgeAgainstBaseline(summary, baseline, tolerances);
+    summary.baseline = { file, tolerances, verdicts };
+    return { failures: describeBaselineFailures(verdicts), warnings: describeBaselineWarnings(verdicts) };
+  }
+
   /** Writes every output for what has been measured so far. Safe to call more than once. */
   async writeOutputs(): Promise<string[]> {
     const { root } = this.options;
@@ -146,12 +167,13 @@ export class LoadbenchReporter implements Reporter {
       return [];
     }
     const summary = this.summary();
+    const baselineLines = await this.judgeBaseline(summary);
     const written = await this.writeData(summary);
     const rawPath = this.file('_raw.csv');
     if (await exists(rawPath)) written.push(rawPath);
     if (this.options.writeAnalysis) {
       try {
-        written.push(...(await this.options.writeAnalysis(summary)));
+        written.push(...(await this.options.writeAnalysis(collapseRepetitions(summary))));
       } catch (error) {
         // Charts or the report failing must not hide the measured data, already on disk.
         this.log(`loadbench: could not write charts/report: ${(error as Error).message}`);
@@ -165,7 +187,16 @@ export class LoadbenchReporter implements Reporter {
       s.levels.flatMap((l) => describeSloFailures(s.name, l.concurrency, l.slo)),
     );
     for (const line of failures) this.log(line);
-    if (failures.length) process.exitCode = 1;
+    for (const line of baselineLines.warnings) this.log(line);
+    for (const line of baselineLines.failures) this.log(line);
+    if (summary.baseline) {
+      const v = summary.baseline.verdicts;
+      this.log(
+        `loadbench: baseline ${summary.baseline.file}: ${v.filter((x) => x.status === 'pass').length} level(s) within tolerance, ` +
+          `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged`,
+      );
+    }
+    if (failures.length || baselineLines.failures.length) process.exitCode = 1;
     this.log(`loadbench: wrote ${written.map((p) => relativeToRoot(root, p)).join(', ')}`);
     return written;
   }

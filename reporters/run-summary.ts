@@ -22,7 +22,9 @@ export function buildRunSummary(metas: LevelMeta[], info: RunInfo): RunSummary {
     if (!s) scenarios.set(key, (s = { ...scenario, levels: [] }));
     s.levels.push(level);
   }
-  for (const s of scenarios.values()) s.levels.sort((a, b) => a.concurrency - b.concurrency);
+  for (const s of scenarios.values()) {
+    s.levels.sort((a, b) => a.concurrency - b.concurrency || (a.repetition ?? 1) - (b.repetition ?? 1));
+  }
   return {
     format: SUMMARY_FORMAT,
     version: SUMMARY_FORMAT_VERSION,
@@ -32,5 +34,27 @@ export function buildRunSummary(metas: LevelMeta[], info: RunInfo): RunSummary {
     interrupted: info.interrupted,
     report: info.report,
     scenarios: [...scenarios.values()],
+  };
+}
+
+/**
+ * With `repetitions` > 1 a level appears once per repetition; charts, findings and the report
+ * use one representative per level: the repetition with the median throughput. Pure.
+ */
+export function collapseRepetitions(summary: RunSummary): RunSummary {
+  return {
+    ...summary,
+    scenarios: summary.scenarios.map((s) => {
+      const byLevel = new Map<number, typeof s.levels>();
+      for (const l of s.levels) byLevel.set(l.concurrency, [...(byLevel.get(l.concurrency) ?? []), l]);
+      const levels = [...byLevel.values()].map((reps) => {
+        if (reps.length === 1) return reps[0]!;
+        const measured = reps.filter((l) => !l.skipped);
+        if (measured.length === 0) return reps[0]!;
+        const sorted = [...measured].sort((a, b) => a.throughput_rps - b.throughput_rps);
+        return sorted[Math.floor((sorted.length - 1) / 2)]!;
+      });
+      return { ...s, levels: levels.sort((a, b) => a.concurrency - b.concurrency) };
+    }),
   };
 }

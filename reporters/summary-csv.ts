@@ -6,6 +6,7 @@ import { ERROR_CATEGORIES } from '../plugin/types.ts';
 export const SUMMARY_COLUMNS = [
   'scenario',
   'concurrency',
+  'repetition',
   'requests',
   'successes',
   'failures',
@@ -34,6 +35,7 @@ export function formatSummaryCsv(summary: RunSummary): string {
     s.levels.map((l) => [
       s.name,
       l.concurrency,
+      l.repetition ?? 1,
       l.requests,
       l.successes,
       l.failures,

@@ -61,6 +61,16 @@ export const workloadSchema = z.strictObject({
   timeout_seconds: positiveNumber.default(10),
   max_body_bytes: z.number().int().positive().default(1024 * 1024),
   raw_csv: z.boolean().default(true),
+  repetitions: z.number().int().min(1).max(20).default(1),
+});
+
+/** The regression gate against a committed baseline summary. */
+export const baselineSchema = z.strictObject({
+  file: z.string().min(1),
+  max_p95_increase_pct: z.number().nonnegative().default(20),
+  max_throughput_drop_pct: z.number().min(0).max(100).default(15),
+  max_error_rate_increase_pct: z.number().nonnegative().default(1),
+  min_requests: z.number().int().nonnegative().default(200),
 });
 
 const reportSchema = z
@@ -95,6 +105,7 @@ export const configSchema = z
     workload: workloadSchema,
     slo: sloSchema,
     stop_on_slo_failure: z.boolean().default(false),
+    baseline: baselineSchema.optional(),
     report: reportSchema,
   })
   .superRefine((config, ctx) => {

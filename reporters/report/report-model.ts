@@ -45,6 +45,8 @@ export interface ReportView {
   findings: { scenario: string; items_md: string[] }[];
   tradeoffs_md: string[];
   conclusions_md: string[];
+  /** The regression gate's table, when the run was compared with a baseline. */
+  baseline_md: string;
 }
 
 const n0 = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -201,5 +203,34 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
     findings: findings.map(({ s, f }) => ({ scenario: s.name, items_md: findingItems(s, f) })),
     tradeoffs_md: tradeoffs,
     conclusions_md: conclusions.length ? conclusions : ['No conclusion can be drawn: no level was measured.'],
+    baseline_md: baselineSection(summary),
   };
+}
+
+function baselineSection(summary: RunSummary): string {
+  const b = summary.baseline;
+  if (!b) return '';
+  const t = b.tolerances;
+  const cell = (v: (typeof b.verdicts)[number], metric: string): string => {
+    const c = v.checks.find((x) => x.metric === metric);
+    if (!c) return '-';
+    const unit = metric === 'error_rate_pct' ? ' pts' : ' %';
+    return `${c.baseline} → ${c.value} (${c.change >= 0 ? '+' : ''}${c.change}${unit})${c.pass ? '' : ' **over**'}`;
+  };
+  const rows = b.verdicts.map((v) => [
+    escapeMarkdown(v.scenario),
+    String(v.concurrency),
+    v.status === 'fail' ? '**regressed**' : v.status === 'pass' ? 'within tolerance' : `not judged: ${escapeMarkdown(v.reason ?? '')}`,
+    cell(v, 'p95_ms'),
+    cell(v, 'throughput_rps'),
+    cell(v, 'error_rate_pct'),
+  ]);
+  return [
+    `## Baseline comparison`,
+    '',
+    `Against \`${escapeMarkdown(b.file)}\` (medians of repetitions; tolerances: p95 up to +${t.max_p95_increase_pct} %, throughput down to -${t.max_throughput_drop_pct} %, error rate up to +${t.max_error_rate_increase_pct} points; levels under ${t.min_requests} requests are not judged).`,
+    '',
+    markdownTable(['scenario', 'concurrency', 'verdict', 'p95 (ms)', 'throughput (req/s)', 'error rate (%)'], rows),
+    '',
+  ].join('\n');
 }

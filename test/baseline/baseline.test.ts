@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBaselineFailures, judgeAgainstBaseline, median } from '../../plugin/baseline/compare-baseline.ts';
+import { fixtureLevel, kneeSummary } from '../fixtures/summaries.ts';
+import { REPO_ROOT, fixtureProject } from '../helpers/fixture-project.ts';
+import { startServer, type TestServer } from '../helpers/servers.ts';
+
+const tolerances = { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 200 };
+
+describe('judgeAgainstBaseline', () => {
+  it('takes medians of repetitions', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('passes within tolerance and names metric, baseline, new value and change when exceeded', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const lv = now.scenarios[0]!.levels;
+    lv[2] = fixtureLevel('submit', 4, 700 * 0.8, 12 * 1.1); // throughput -20 %: over the 15 % allowed
+    lv[3] = fixtureLevel('submit', 8, 1100, 20 * 1.3); // p95 +30 %: over the 20 % allowed
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    expect(v.map((x) => [x.concurrency, x.status])).toEqual([
+      [1, 'pass'],
+      [2, 'pass'],
+      [4, 'fail'],
+      [8, 'fail'],
+      [16, 'pass'],
+      [32, 'pass'],
+    ]);
+    expect(describeBaselineFailures(v)).toEqual([
+      'Baseline regression: scenario "submit" at concurrency 4: throughput_rps: throughput 700 -> 560 req/s (-20 %, allowed -15 %)',
+      'Baseline regression: scenario "submit" at concurrency 8: p95_ms: p95 20 ms -> 26 ms (+30 %, allowed +20 %)',
+    ]);
+  });
+
+  it('skips levels with too few requests and levels missing from the baseline', () => {
+    const base = kneeSummary();
+    base.scenarios[0]!.levels = base.scenarios[0]!.levels.filter((l) => l.concurrency !== 32);
+    const now = kneeSummary();
+    now.scenarios[0]!.levels[0] = fixtureLevel('submit', 1, 30, 8); // 150 requests < 200
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    expect(v[0]).toMatchObject({ concurrency: 1, status: 'skipped' });
+    expect(v[0]!.reason).toMatch(/only 150 requests \(min_requests 200\)/);
+    expect(v.at(-1)).toMatchObject({ concurrency: 32, status: 'not_in_baseline' });
+  });
+
+  it('judges the median of repetitions, so one noisy repetition does not fail the gate', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const slowOnce = { ...fixtureLevel('submit', 2, 380, 40), repetition: 2 };
+    now.scenarios[0]!.levels.push({ ...fixtureLevel('submit', 2, 380, 9.5), repetition: 3 }, slowOnce);
+    const v = judgeAgainstBaseline(now, base, tolerances).find((x) => x.concurrency === 2)!;
+    expect(v.status).toBe('pass');
+    expect(v.checks[0]!.value).toBe(9.5);
+  });
+});
+
+describe('the regression gate end to end', () => {
+  let server: TestServer;
+  let delayMs = 5;
+  beforeAll(async () => {
+    server = await startServer((_n, _req, res) => setTimeout(() => res.end('{}'), delayMs));
+  });
+  afterAll(() => server.close());
+
+  it('passes at baseline speed and fails, naming the metric, when the server is slower', async () => {
+    const yaml = (label: string, gate = '') => `run_label: ${label}
+target: { url: "${server.url}", method: POST }
+workload: { concurrency_levels: [2], requests_per_level: 210, repetitions: 3 }
+${gate}
+`;
+    const bench = { 'gate.bench.ts': `import { scenario } from SCENARIO;\nscenario('gate');\n` };
+    const p = fixtureProject(yaml('base'), bench);
+    const first = await p.runBench();
+    expect(first.code, first.output).toBe(0);
+    const rows = parse(readFileSync(join(p.dir, 'runs/base_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.repetition)).toEqual(['1', '2', '3']);
+
+    const made = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'reporters/cli/baseline.ts'), 'base'], {
+      cwd: p.dir,
+      encoding: 'utf8',
+    });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toContain('wrote baseline baselines/base.json');
+
+    const gate = 'baseline: { file: baselines/base.json, max_p95_increase_pct: 50, max_throughput_drop_pct: 30 }';
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('same', gate));
+    const same = await p.runBench();
+    expect(same.code, same.output).toBe(0);
+    expect(same.output).toMatch(/baseline baselines\/base\.json: 1 level\(s\) within tolerance, 0 regressed/);
+
+    delayMs = 15;
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('slower', gate));
+    const slower = await p.runBench();
+    expect(slower.code).toBe(1);
+    expect(slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 2: p95_ms: p95 [\d.]+ ms -> [\d.]+ ms \(\+\d+/);
+    expect(slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 2: throughput_rps/);
+    const report = readFileSync(join(p.dir, 'runs/slower_report.md'), 'utf8');
+    expect(report).toContain('## Baseline comparison');
+    expect(report).toContain('**regressed**');
+    const json = JSON.parse(readFileSync(join(p.dir, 'runs/slower_summary.json'), 'utf8'));
+    expect(json.baseline.verdicts[0].status).toBe('fail');
+  });
+
+  it('fails clearly when the configured baseline file does not exist', async () => {
+    const p = fixtureProject(
+      `target: { url: "${server.url}", method: POST }\nworkload: { concurrency_levels: [1], requests_per_level: 20 }\nbaseline: { file: baselines/missing.json }\n`,
+      { 'gate.bench.ts': `import { scenario } from SCENARIO;\nscenario('gate');\n` },
+    );
+    const r = await p.runBench();
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/Baseline check failed: .*baselines\/missing\.json: no such summary: write one with `npm run baseline -- <run_label>`/);
+  });
+});
