@@ -1,4 +1,7 @@
+import { littlesLawConcurrency } from '../../plugin/stats.ts';
 import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
+import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings } from '../report/findings.ts';
+import { collapseRepetitions } from '../run-summary.ts';
 
 /** One run to compare, with its replica count and where that count came from. */
 export interface CompareInput {
@@ -51,9 +54,15 @@ export function replicasFromNumNodes(numNodes: string): number | undefined {
 
 const usable = (s: ScenarioSummary): LevelSummary[] => s.levels.filter((l) => !l.skipped && l.requests > 0);
 
-function describeWorkload(s: ScenarioSummary): Record<string, string> {
+/** Most repetitions of any level: runs with different repetition counts differ in noise, not in load. */
+function repetitions(s: ScenarioSummary): number {
+  return Math.max(1, ...s.levels.map((l) => l.repetition ?? 1));
+}
+
+function describeWorkload(s: ScenarioSummary, reps: number): Record<string, string> {
   const w = s.workload;
   return {
+    'repetitions per level': String(reps),
     'concurrency levels': w.concurrency_levels.join(', '),
     'payload shape': JSON.stringify(w.payload_shape),
     'per-level amount': w.requests_per_level !== undefined ? `${w.requests_per_level} requests` : `${w.duration_seconds} s`,
@@ -65,8 +74,41 @@ function describeWorkload(s: ScenarioSummary): Record<string, string> {
 
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
 
-/** Compares two or more runs on the scenarios and levels they share. Pure. */
-export function compareRuns(inputs: CompareInput[], cpuCount: number): Comparison {
+/**
+ * Why adding replicas stopped paying, from the data of the run that did not gain: where its own
+ * sweep saturates (the knee) and whether Little's law says the requests waited inside the system
+ * (a server-side limit) or were held back outside it (the client).
+ */
+function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): string {
+  const f = scenarioFindings(s);
+  const peak = s.levels.find((l) => l.concurrency === b.peak!.concurrency)!;
+  const ratio = littleRatio(peak);
+  const inSystem = (ratio * peak.concurrency).toFixed(1);
+  const knee = f.knee
+    ? `${b.label} saturates at concurrency ${f.knee.concurrency} (throughput ${pct(f.knee.throughput_growth_pct / 100)}, p95 ${pct(f.knee.p95_growth_pct / 100)} vs concurrency ${f.knee.previous}). `
+    : '';
+  if (peak.error_rate_pct < 1 && ratio < LITTLE_CLIENT_LIMIT_RATIO) {
+    return `${knee}At ${b.label}'s peak only ${inSystem} of ${peak.concurrency} clients were in the system on average (Little's law: throughput x mean latency), so time outside the target, likely the load generator sharing the CPU cores, held the load back.`;
+  }
+  const cores =
+    b.replicas >= cpuCount
+      ? `this machine has ${cpuCount} CPU cores and ${b.label} runs ${b.replicas} replicas beside the gateway and the load generator, so `
+      : 'so ';
+  return `${knee}At ${b.label}'s peak ${inSystem} of ${peak.concurrency} clients were in the system (Little's law), so requests queued inside it: ${cores}the gateway or the CPU cores, not the replica count, are the limit.`;
+}
+
+/** Share of its clients a level actually kept inside the system (Little's law: throughput x mean latency / concurrency). */
+function littleRatio(l: LevelSummary): number {
+  return l.concurrency > 0 ? littlesLawConcurrency(l.throughput_rps, l.latency_ms.mean) / l.concurrency : 0;
+}
+
+/**
+ * Compares two or more runs on the scenarios and levels they share. A level repeated
+ * (`repetitions` > 1) counts once, as its median-throughput repetition, as in single-run charts. Pure.
+ */
+export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Comparison {
+  const reps = new Map(rawInputs.map((i) => [i.label, new Map(i.summary.scenarios.map((s) => [s.name, repetitions(s)]))]));
+  const inputs = rawInputs.map((i) => ({ ...i, summary: collapseRepetitions(i.summary) }));
   const labels = inputs.map((i) => i.label);
   const names = inputs.map((i) => new Set(i.summary.scenarios.map((s) => s.name)));
   const scenarios = [...names[0]!].filter((n) => names.every((set) => set.has(n)));
@@ -86,9 +128,10 @@ export function compareRuns(inputs: CompareInput[], cpuCount: number): Compariso
     const sets = per.map(({ s }) => new Set(usable(s).map((l) => l.concurrency)));
     const shared = [...sets[0]!].filter((c) => sets.every((set) => set.has(c))).sort((a, b) => a - b);
     levels[name] = shared;
-    const base = describeWorkload(per[0]!.s);
+    const describe = (label: string, s: ScenarioSummary) => describeWorkload(s, reps.get(label)?.get(name) ?? 1);
+    const base = describe(labels[0]!, per[0]!.s);
     for (const { input, s } of per.slice(1)) {
-      const other = describeWorkload(s);
+      const other = describe(input.label, s);
       for (const key of Object.keys(base)) {
         if (base[key] !== other[key]) {
           differences.push(`scenario "${name}": ${key} differs: ${labels[0]} has ${base[key]}, ${input.label} has ${other[key]}`);
@@ -100,8 +143,10 @@ export function compareRuns(inputs: CompareInput[], cpuCount: number): Compariso
     }
     const first = per[0]!;
     let firstPeak: number | undefined;
+    const sharedOnly = new Map<string, ScenarioSummary>();
     for (const { input, s } of per) {
       const ls = usable(s).filter((l) => shared.includes(l.concurrency)).sort((a, b) => a.concurrency - b.concurrency);
+      sharedOnly.set(input.label, { ...s, levels: ls });
       for (const level of ls) rows.push({ label: input.label, scenario: name, level });
       const peak = ls.reduce<LevelSummary | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
       const passing = ls.filter((l) => l.slo.judged && l.slo.pass).at(-1);
@@ -138,10 +183,7 @@ export function compareRuns(inputs: CompareInput[], cpuCount: number): Compariso
       if (b.peak.client_bound || a.peak.client_bound) {
         scaling.push(`${head}: peak throughput ${pct(gain)}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
       } else if (replicaGain > 1 && (gain < 0.1 || stepEfficiency < 0.5)) {
-        const cores = b.replicas >= cpuCount ? ` this machine has ${cpuCount} CPU cores and ${b.label} runs ${b.replicas} replicas beside the gateway and the load generator,` : '';
-        scaling.push(
-          `${head}: peak throughput ${pct(gain)} while p95 at the peak ${pct(p95)}: scaling stops here;${cores} so the gateway or the CPU cores, not the replica count, are the limit.`,
-        );
+        scaling.push(`${head}: peak throughput ${pct(gain)} while p95 at the peak ${pct(p95)}: scaling stops here. ${whyItStops(b, sharedOnly.get(b.label)!, cpuCount)}`);
         stopped = true;
       } else {
         scaling.push(`${head}: peak throughput ${pct(gain)} (step efficiency ${(stepEfficiency * 100).toFixed(0)} %): adding replicas still pays.`);

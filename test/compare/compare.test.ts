@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../plugin/types.ts';
 import { compareRuns, replicasFromNumNodes, type CompareInput } from '../../reporters/compare/compare-model.ts';
@@ -36,8 +37,35 @@ describe('compareRuns', () => {
       ['4x', 760, 1.9, 0.475],
     ]);
     expect(c.scaling[0]).toMatch(/^1x to 2x \(1 to 2 replicas\): peak throughput \+80 % .*still pays/);
-    expect(c.scaling[1]).toMatch(/^2x to 4x \(2 to 4 replicas\): peak throughput \+6 % .*scaling stops here; this machine has 2 CPU cores/);
+    expect(c.scaling[1]).toMatch(/^2x to 4x \(2 to 4 replicas\): peak throughput \+6 % while p95 at the peak \+0 %: scaling stops here\./);
+    expect(c.scaling[1]).toContain("At 4x's peak 4.0 of 4 clients were in the system (Little's law)");
+    expect(c.scaling[1]).toContain('this machine has 2 CPU cores and 4x runs 4 replicas');
     expect(c.differences).toEqual([]);
+  });
+
+  it("says when Little's law points at the client, not the system", () => {
+    const a = run('1x', 1);
+    const b = run('2x', 1.05);
+    // Half the clients' time was spent outside the target: mean latency is half of concurrency / throughput.
+    for (const l of b.scenarios[0]!.levels) l.latency_ms = { ...l.latency_ms, mean: l.latency_ms.mean / 2 };
+    const c = compareRuns([input(a, 1), input(b, 2)], 2);
+    expect(c.scaling[0]).toMatch(/scaling stops here\. At 2x's peak only 2\.0 of 4 clients were in the system on average .*load generator/);
+  });
+
+  it('counts a repeated level once, as its median-throughput repetition, and says the repetitions differ', () => {
+    const a = run('a', 1);
+    const b = run('b', 1.5);
+    const lv = b.scenarios[0]!.levels;
+    b.scenarios[0]!.levels = lv.flatMap((l) => [0.5, 1, 3].map((f, k) => ({ ...l, throughput_rps: l.throughput_rps * f, repetition: k + 1 })));
+    const c = compareRuns([input(a, 1), input(b, 1)], 2);
+    expect(c.rows.filter((r) => r.label === 'b').map((r) => [r.level.concurrency, r.level.repetition])).toEqual([
+      [1, 2],
+      [2, 2],
+      [4, 2],
+      [8, 2],
+    ]);
+    expect(c.figures[1]!.speedup).toBe(1.5);
+    expect(c.differences).toContain('scenario "submit": repetitions per level differs: a has 1, b has 3');
   });
 
   it('compares runs with different workloads only on what they share, and says what differs', () => {
@@ -65,6 +93,24 @@ describe('compareRuns', () => {
   });
 });
 
+/** Decodes a PNG and counts non-white pixels and pixels of the first two series colours. */
+async function countPixels(png: Buffer): Promise<{ width: number; height: number; nonWhite: number; firstColour: number; secondColour: number }> {
+  const img = await loadImage(png);
+  const ctx = createCanvas(img.width, img.height).getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, img.width, img.height).data;
+  const near = (i: number, [r, g, b]: number[]): boolean => Math.abs(d[i]! - r!) + Math.abs(d[i + 1]! - g!) + Math.abs(d[i + 2]! - b!) < 30;
+  let nonWhite = 0;
+  let firstColour = 0;
+  let secondColour = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i]! < 250 || d[i + 1]! < 250 || d[i + 2]! < 250) nonWhite++;
+    if (near(i, [0x1f, 0x77, 0xb4])) firstColour++;
+    if (near(i, [0xd6, 0x27, 0x28])) secondColour++;
+  }
+  return { width: img.width, height: img.height, nonWhite, firstColour, secondColour };
+}
+
 describe('npm run compare', () => {
   function project(): string {
     const dir = mkdtempSync(join(tmpdir(), 'loadbench-compare-'));
@@ -75,7 +121,7 @@ describe('npm run compare', () => {
   const cli = (dir: string, ...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'reporters/cli/compare.ts'), ...args], { cwd: dir, encoding: 'utf8' });
 
-  it('writes overlay charts, the CSV and the report', () => {
+  it('writes overlay charts, the CSV and the report', async () => {
     const dir = project();
     for (const [label, f, w] of [['1x', 1, 1], ['2x', 1.8, 2]] as const) {
       writeFileSync(join(dir, 'runs', `${label}_summary.json`), JSON.stringify(run(label, f, [1, 2, 4, 8], w)));
@@ -85,9 +131,16 @@ describe('npm run compare', () => {
     for (const suffix of ['_throughput.png', '_p95_latency.png', '_error_rate.png', '_summary.csv', '_report.md']) {
       expect(existsSync(join(dir, 'runs', `compare_1x_2x${suffix}`)), suffix).toBe(true);
     }
-    const png = readFileSync(join(dir, 'runs/compare_1x_2x_throughput.png'));
-    expect(png.readUInt32BE(16)).toBe(1200);
-    expect(png.readUInt32BE(20)).toBe(700);
+    for (const chart of ['throughput', 'p95_latency', 'error_rate']) {
+      const png = readFileSync(join(dir, `runs/compare_1x_2x_${chart}.png`));
+      expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      const pixels = await countPixels(png);
+      expect([pixels.width, pixels.height]).toEqual([1200, 700]);
+      expect(pixels.nonWhite, chart).toBeGreaterThan(5000);
+      // One line per label, in the first two palette colours (the error-rate lines overlap at 0 %).
+      expect(pixels.firstColour, chart).toBeGreaterThan(300);
+      if (chart !== 'error_rate') expect(pixels.secondColour, chart).toBeGreaterThan(300);
+    }
     const report = readFileSync(join(dir, 'runs/compare_1x_2x_report.md'), 'utf8');
     expect(report).toContain('| 2x | submit | 2 (num_nodes) | 720.0 | 4 |');
     expect(report).toContain('1.80x');
@@ -95,7 +148,7 @@ describe('npm run compare', () => {
     expect(report).toContain('![Throughput](compare_1x_2x_throughput.png)');
   });
 
-  it('names the missing file, and a summary of another version', () => {
+  it('names the missing file and a summary of another format or version; usage errors exit 2', () => {
     const dir = project();
     writeFileSync(join(dir, 'runs', '1x_summary.json'), JSON.stringify(run('1x', 1)));
     const missing = cli(dir, '1x', 'nope');
@@ -105,6 +158,13 @@ describe('npm run compare', () => {
     const old = cli(dir, '1x', 'old');
     expect(old.status).toBe(2);
     expect(old.stderr).toMatch(/old_summary\.json: summary format version 0, this loadbench reads version 1/);
-    expect(cli(dir, '1x').stderr).toContain('give at least two run labels');
+    writeFileSync(join(dir, 'runs', 'other_summary.json'), JSON.stringify({ ...run('other', 1), format: 'k6-summary' }));
+    const other = cli(dir, '1x', 'other');
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/other_summary\.json: not a loadbench summary/);
+    const one = cli(dir, '1x');
+    expect([one.status, one.stderr]).toEqual([2, expect.stringContaining('give at least two run labels')]);
+    const badReplicas = cli(dir, '1x', '1x', '--replicas', '1');
+    expect([badReplicas.status, badReplicas.stderr]).toEqual([2, expect.stringContaining('--replicas needs one positive integer per label (2)')]);
   });
 });
