@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLevel } from '../../plugin/engine/run-level.ts';
+import { levelPlan } from '../helpers/level-plan.ts';
+import { startServer, type TestServer } from '../helpers/servers.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer((_n, _req, res) => setTimeout(() => res.end('{"ok":true}'), 20));
+});
+afterAll(() => server.close());
+
+function burn(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // a check that costs CPU: the generator, not the target, becomes the limit
+  }
+}
+
+describe('the generator checks itself', () => {
+  it('marks a level client_bound when its own CPU is saturated', async () => {
+    const r = await runLevel(
+      levelPlan(server.url, {
+        // 16 checks of 3 ms per 20 ms server round: the client needs 48 ms of CPU per 20 ms.
+        concurrency: 16,
+        durationSeconds: 1,
+        check: () => {
+          burn(3);
+          return true;
+        },
+      }),
+    );
+    expect(r.generator.cpu_pct).toBeGreaterThan(90);
+    expect(r.generator.client_bound).toBe(true);
+  });
+
+  // Other test files share the 2 cores; a descheduled process sees event-loop delay, so allow retries.
+  it('does not mark a light level', { retry: 2 }, async () => {
+    const r = await runLevel(levelPlan(server.url, { concurrency: 2, durationSeconds: 1 }));
+    expect(r.generator.cpu_pct).toBeLessThan(50);
+    expect(r.generator.event_loop_delay_p99_ms).toBeLessThan(5);
+    expect(r.generator.client_bound).toBe(false);
+  });
+});
