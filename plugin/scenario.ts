@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { bench, describe, inject } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, formatIssues, loadConfig } from './config/load-config.ts';
-import { sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
+import { baselineTolerancesSchema, sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
 import { buildHeaders, payloadShape, redactSecrets, redactUrl, renderPayload, secretValues } from './request-builder.ts';
 import { RawCsvWriter } from './engine/raw-csv-writer.ts';
 import { runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
@@ -48,6 +48,8 @@ export interface ScenarioOptions {
   raw_csv?: boolean;
   /** Run each level this many times; the baseline gate judges the median (default 1). */
   repetitions?: number;
+  /** Baseline tolerances for this scenario (over config.yaml `baseline:`, whose `file` applies), or `false` to leave it out of the gate. */
+  baseline?: false | Partial<z.input<typeof baselineTolerancesSchema>>;
   /** SLO thresholds for this scenario (merged over config.yaml `slo`), or `false` to judge nothing. */
   slo?: SloSpec | false;
   stop_on_slo_failure?: boolean;
@@ -72,6 +74,7 @@ const optionsSchema = z.strictObject({
   max_body_bytes: z.number().int().positive().optional(),
   raw_csv: z.boolean().optional(),
   repetitions: z.number().int().min(1).max(20).optional(),
+  baseline: z.union([z.literal(false), baselineTolerancesSchema.partial()]).optional(),
   slo: z.union([z.literal(false), sloSchema.unwrap()]).optional(),
   stop_on_slo_failure: z.boolean().optional(),
   check: fn.optional(),
@@ -107,6 +110,7 @@ export interface ResolvedScenario {
   maxBodyBytes: number;
   rawCsv: boolean;
   repetitions: number;
+  baselineOverride?: false | Partial<z.output<typeof baselineTolerancesSchema>>;
   slo: SloSpec;
   stopOnSloFailure: boolean;
   check?: ScenarioOptions['check'];
@@ -173,6 +177,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     maxBodyBytes: o.max_body_bytes ?? w.max_body_bytes,
     rawCsv: o.raw_csv ?? w.raw_csv,
     repetitions: o.repetitions ?? w.repetitions,
+    baselineOverride: o.baseline,
     slo,
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
     check: o.check as ScenarioOptions['check'],
@@ -302,5 +307,6 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
       challenge_id: s.challengeId,
     },
     slo: s.slo,
+    ...(s.baselineOverride !== undefined ? { baseline_override: s.baselineOverride } : {}),
   };
 }

@@ -153,6 +153,8 @@ export interface ScenarioSummary {
   workload: WorkloadSnapshot;
   slo: SloSpec;
   levels: LevelSummary[];
+  /** The scenario's `baseline` option: tolerances replacing config.yaml's for this scenario, or `false` (not judged). */
+  baseline_override?: false | Partial<BaselineReport['tolerances']>;
 }
 
 /** The JSON summary written to `runs/<run_label>_summary.json`. */

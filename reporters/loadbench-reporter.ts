@@ -5,6 +5,7 @@ import type { LoadbenchConfig } from '../plugin/config/schema.ts';
 import { outputDir, outputFile } from '../plugin/output-paths.ts';
 import type { LevelMeta, RunSummary } from '../plugin/types.ts';
 import { deferVitestSignalExit, readLevelMeta } from '../plugin/vitest-internals.ts';
+import { stopAllTargets } from '../plugin/target/target-process.ts';
 import { archivePreviousRun } from './io/archive-previous-run.ts';
 import { writeFileAtomic } from './io/write-atomic.ts';
 import { formatConsoleTable } from './console-table.ts';
@@ -12,7 +13,7 @@ import { listenForProgress } from './progress/progress-channel.ts';
 import { ProgressDisplay, type DisplayStream } from './progress/progress-display.ts';
 import { buildRunSummary, collapseRepetitions } from './run-summary.ts';
 import { readRunSummary } from './io/read-summary.ts';
-import { describeBaselineFailures, describeBaselineWarnings, judgeAgainstBaseline } from '../plugin/baseline/compare-baseline.ts';
+import { describeBaselineFailures, describeBaselineWarnings, formatBaselineTable, judgeAgainstBaseline } from '../plugin/baseline/compare-baseline.ts';
 import { describeSloFailures } from '../plugin/slo.ts';
 import { formatSummaryCsv } from './summary-csv.ts';
 
@@ -70,6 +71,8 @@ export class LoadbenchReporter implements Reporter {
       // outputs, but never forever. Whatever was already written stays on disk regardless.
       await Promise.race([this.runEnded, new Promise((r) => setTimeout(r, 10_000).unref())]);
       if (!this.wroteFinal) await this.writeOutputs().catch(() => undefined);
+      // Vitest exits right after this, before its global teardown: stop the target gracefully now.
+      await stopAllTargets(3000);
     });
   }
 
@@ -183,6 +186,7 @@ export class LoadbenchReporter implements Reporter {
     this.log('');
     this.log(formatConsoleTable(summary));
     this.log('');
+    if (summary.baseline?.verdicts.length) this.log(`${formatBaselineTable(summary.baseline)}\n`);
     const failures = summary.scenarios.flatMap((s) =>
       s.levels.flatMap((l) => describeSloFailures(s.name, l.concurrency, l.slo)),
     );

@@ -14,14 +14,23 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** The measured repetitions of each scenario and level, keyed "scenario\0concurrency". */
-function groups(summary: RunSummary): Map<string, LevelSummary[]> {
-  const out = new Map<string, LevelSummary[]>();
+/** The tolerances of the gate (config.yaml `baseline:` without `file`). */
+export type BaselineTolerances = BaselineReport['tolerances'];
+
+/**
+ * The measured repetitions of each scenario and level, keyed "scenario\0concurrency". Partial
+ * levels (cut short by an interrupt) are kept apart: their figures cover only part of the level.
+ */
+function groups(summary: RunSummary): Map<string, { complete: LevelSummary[]; partial: number }> {
+  const out = new Map<string, { complete: LevelSummary[]; partial: number }>();
   for (const s of summary.scenarios) {
     for (const l of s.levels) {
       if (l.skipped) continue;
       const key = `${s.name}\u0000${l.concurrency}`;
-      out.set(key, [...(out.get(key) ?? []), l]);
+      const g = out.get(key) ?? { complete: [], partial: 0 };
+      if (l.partial) g.partial++;
+      else g.complete.push(l);
+      out.set(key, g);
     }
   }
   return out;
@@ -48,34 +57,43 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
 /**
  * Judges every level of a run against the same scenario and level of a baseline, on the
  * medians of their repetitions. A level with fewer than `min_requests` counted requests (in
- * either run) is skipped: too few samples to tell a regression from noise. Pure.
+ * either run) is skipped: too few samples to tell a regression from noise. A scenario's
+ * `baseline_override` replaces some tolerances for that scenario, or (`false`) leaves it out. Pure.
  */
 export function judgeAgainstBaseline(
   current: RunSummary,
   baseline: RunSummary,
-  tolerances: BaselineReport['tolerances'],
+  defaults: BaselineTolerances,
 ): BaselineLevelVerdict[] {
   const base = groups(baseline);
+  const overrides = new Map(current.scenarios.map((s) => [s.name, s.baseline_override]));
   const verdicts: BaselineLevelVerdict[] = [];
-  for (const [key, levels] of groups(current)) {
+  for (const [key, group] of groups(current)) {
     const [scenario, c] = key.split('\u0000') as [string, string];
     const concurrency = Number(c);
+    const override = overrides.get(scenario);
+    if (override === false) continue;
+    const tolerances = { ...defaults, ...override };
+    const skip = (status: 'skipped' | 'not_in_baseline', reason: string) => verdicts.push({ scenario, concurrency, status, reason, checks: [] });
     const old = base.get(key);
-    if (!old) {
-      verdicts.push({ scenario, concurrency, status: 'not_in_baseline', reason: 'the baseline has no such scenario and level', checks: [] });
+    if (!old || old.complete.length === 0) {
+      skip('not_in_baseline', 'the baseline has no such scenario and level');
       continue;
     }
-    const now = medians(levels);
-    const then = medians(old);
+    if (group.complete.length === 0) {
+      skip('skipped', 'the level was cut short (interrupted): partial figures are not judged');
+      continue;
+    }
+    const now = medians(group.complete);
+    const then = medians(old.complete);
     const fewest = Math.min(now.requests, then.requests);
     if (fewest < tolerances.min_requests) {
-      verdicts.push({
-        scenario,
-        concurrency,
-        status: 'skipped',
-        reason: `only ${fewest} requests (min_requests ${tolerances.min_requests}): too few to judge; run the level longer`,
-        checks: [],
-      });
+      skip('skipped', `only ${fewest} requests (min_requests ${tolerances.min_requests}): too few to judge; run the level longer`);
+      continue;
+    }
+    if (then.throughput_rps <= 0) {
+      // No success in the baseline: no latency to compare with, and every change would be "infinite".
+      skip('skipped', 'the baseline level has no successful request: nothing to compare with; write a new baseline');
       continue;
     }
     const pctChange = (from: number, to: number): number => (from > 0 ? ((to - from) / from) * 100 : to > 0 ? Infinity : 0);
@@ -105,6 +123,43 @@ export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): stri
       .filter((x) => !x.pass)
       .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}`),
   );
+}
+
+const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+/**
+ * The console view of the gate: one row per judged or skipped level with baseline -> new value
+ * and the change of each metric, an exceeded tolerance marked "!". Pure; text without colours.
+ */
+export function formatBaselineTable(report: BaselineReport): string {
+  const cell = (v: BaselineLevelVerdict, metric: BaselineCheck['metric'], digits: number, unit: string): string => {
+    const x = v.checks.find((c) => c.metric === metric);
+    if (!x) return '-';
+    return `${x.baseline.toFixed(digits)} -> ${x.value.toFixed(digits)} (${signed(x.change, 1)}${unit})${x.pass ? '' : ' !'}`;
+  };
+  const header = ['scenario', 'conc', 'baseline', 'p95 ms', 'req/s', 'errors %'];
+  const rows = report.verdicts.map((v) => [
+    v.scenario,
+    String(v.concurrency),
+    v.status === 'pass' ? 'PASS' : v.status === 'fail' ? 'REGRESSED' : v.status === 'skipped' ? 'not judged' : 'not in baseline',
+    cell(v, 'p95_ms', 2, ' %'),
+    cell(v, 'throughput_rps', 1, ' %'),
+    cell(v, 'error_rate_pct', 2, ' pts'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const t = report.tolerances;
+  return [
+    `baseline comparison with ${report.file} (medians of repetitions; allowed: p95 +${t.max_p95_increase_pct} %, ` +
+      `throughput -${t.max_throughput_drop_pct} %, errors +${t.max_error_rate_increase_pct} pts; "!" = over)`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 /** One line per level that could not be judged. */

@@ -64,13 +64,23 @@ export const workloadSchema = z.strictObject({
   repetitions: z.number().int().min(1).max(20).default(1),
 });
 
+/** The regression gate's tolerances; every key is also a scenario option (`baseline: { ... }`). */
+export const baselineTolerancesSchema = z.strictObject({
+  max_p95_increase_pct: z.number().nonnegative(),
+  max_throughput_drop_pct: z.number().min(0).max(100),
+  max_error_rate_increase_pct: z.number().nonnegative(),
+  min_requests: z.number().int().nonnegative(),
+});
+
+const tolerance = baselineTolerancesSchema.shape;
+
 /** The regression gate against a committed baseline summary. */
 export const baselineSchema = z.strictObject({
   file: z.string().min(1),
-  max_p95_increase_pct: z.number().nonnegative().default(20),
-  max_throughput_drop_pct: z.number().min(0).max(100).default(15),
-  max_error_rate_increase_pct: z.number().nonnegative().default(1),
-  min_requests: z.number().int().nonnegative().default(200),
+  max_p95_increase_pct: tolerance.max_p95_increase_pct.default(20),
+  max_throughput_drop_pct: tolerance.max_throughput_drop_pct.default(15),
+  max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.default(1),
+  min_requests: tolerance.min_requests.default(200),
 });
 
 const reportSchema = z

@@ -60,6 +60,8 @@ const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
 const MAX_SAMPLE_LENGTH = 200;
 const RAW_FLUSH_CHARS = 64 * 1024;
 const ELD_RESOLUTION_MS = 10;
+/** How long an interrupted level waits for its in-flight requests. */
+const INTERRUPT_GRACE_MS = 1000;
 
 /** Thrown into in-flight requests when the level ends; such requests are not counted. */
 class LevelEndedError extends Error {
@@ -176,6 +178,8 @@ class LevelRun {
 
   measuring = false;
   stopped = false;
+  draining = false;
+  drainTimer: NodeJS.Timeout | undefined;
   partial = false;
   tStart = 0;
   tMeasure = 0;
@@ -207,7 +211,7 @@ class LevelRun {
     const done = new Promise<void>((resolve) => (this.finish = resolve));
     const onAbort = (): void => {
       this.partial = true;
-      this.stop();
+      this.drain();
     };
     if (plan.signal?.aborted) onAbort();
     plan.signal?.addEventListener('abort', onAbort, { once: true });
@@ -257,6 +261,18 @@ class LevelRun {
     }
   }
 
+  /**
+   * On interruption: send nothing more, give in-flight requests a short grace to finish (they
+   * are counted), then end the level.
+   */
+  drain(): void {
+    if (this.stopped || this.draining) return;
+    this.draining = true;
+    this.drainTimer = setTimeout(() => this.stop(), INTERRUPT_GRACE_MS);
+    this.drainTimer.unref();
+    if (this.workers.every((w) => !w.inFlight)) this.stop();
+  }
+
   /** Ends the level now: no new requests, in-flight ones are aborted and not counted. */
   stop(): void {
     if (this.stopped) return;
@@ -283,6 +299,10 @@ class LevelRun {
   send(w: Worker): void {
     if (this.stopped) {
       this.checkFinished();
+      return;
+    }
+    if (this.draining) {
+      if (this.workers.every((x) => !x.inFlight)) this.stop();
       return;
     }
     if (this.rawBlocked) {
@@ -503,6 +523,7 @@ class LevelRun {
 
   dispose(): void {
     clearInterval(this.ticker);
+    clearTimeout(this.drainTimer);
     this.histogram.destroy();
     this.secondHistogram.destroy();
   }

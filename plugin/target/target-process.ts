@@ -56,8 +56,27 @@ class TailBuffer {
   }
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** Targets started by this process, with their graceful stop. */
+interface Registry {
+  children: Set<ChildProcess>;
+  stops: Set<(graceMs?: number) => Promise<void>>;
+  exitHookInstalled: boolean;
+}
+
+// Global, not module state: the global setup (Vite's module runner) and the reporter (bundled
+// with vitest.config.ts) load this file as two separate module instances in the same process.
+const REGISTRY_KEY = Symbol.for('loadbench.targets');
+const registry: Registry = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= {
+  children: new Set(),
+  stops: new Set(),
+  exitHookInstalled: false,
+}) as Registry;
+const running = registry.children;
+
+/** Stops every target this process started (SIGTERM, then SIGKILL after the grace period). */
+export async function stopAllTargets(graceMs = 5000): Promise<void> {
+  await Promise.all([...registry.stops].map((stop) => stop(graceMs)));
+}
 
 /** Kills the whole process group of a child started with `detached: true`. */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -74,8 +93,8 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
+  if (registry.exitHookInstalled) return;
+  registry.exitHookInstalled = true;
   // Last resort when the runner exits early (Ctrl-C, a crash): 'exit' handlers must be
   // synchronous, so the group gets SIGKILL at once rather than a graceful stop.
   process.on('exit', () => {
@@ -118,6 +137,7 @@ export async function startTarget(spec: StartSpec, targetUrl: string, cwd: strin
   child.once('exit', () => running.delete(child));
 
   const stop = async (graceMs = 5000): Promise<void> => {
+    registry.stops.delete(stop);
     if (child.exitCode !== null || child.signalCode !== null) return;
     killGroup(child, 'SIGTERM');
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
@@ -127,6 +147,7 @@ export async function startTarget(spec: StartSpec, targetUrl: string, cwd: strin
     killGroup(child, 'SIGKILL');
   };
 
+  registry.stops.add(stop);
   const deadline = Date.now() + spec.timeout_seconds * 1000;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {

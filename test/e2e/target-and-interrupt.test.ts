@@ -7,6 +7,8 @@ import { fixtureProject } from '../helpers/fixture-project.ts';
 import { closedPort, startServer } from '../helpers/servers.ts';
 
 const SERVER = `import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+process.on('SIGTERM', () => { writeFileSync('stopped-by-sigterm', 'yes'); process.exit(0); });
 const port = Number(process.env.PORT);
 if (process.env.CRASH) { console.log('booting...'); console.error('fatal: database unreachable'); process.exit(3); }
 http.createServer((req, res) => { req.resume(); req.on('end', () => setTimeout(() => res.end('{"ok":true}'), 5)); })
@@ -40,6 +42,7 @@ describe('target.start lifecycle', () => {
     const rows = parse(readFileSync(join(p.dir, 'runs/lifecycle_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.failures)).toEqual(['0', '0']);
     expect(await isListening('127.0.0.1', port)).toBe(false);
+    expect(readFileSync(join(p.dir, 'stopped-by-sigterm'), 'utf8')).toBe('yes');
   });
 
   it('quotes the last lines of a command that exits before it is ready, and sends no load', async () => {
@@ -94,5 +97,7 @@ describe('interruption', () => {
     expect(raw.length - 1).toBe(Number(rows[0]!.requests) + Number(rows[1]!.requests));
     await new Promise((r) => setTimeout(r, 300));
     expect(await isListening('127.0.0.1', port)).toBe(false);
+    // Stopped gracefully (SIGTERM first), not only by the last-resort SIGKILL.
+    expect(readFileSync(join(p.dir, 'stopped-by-sigterm'), 'utf8')).toBe('yes');
   });
 });

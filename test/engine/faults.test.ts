@@ -79,3 +79,42 @@ describe('faults during a level are measured, bounded and classified, never fata
     expect(result.errors.connect_refused).toBeGreaterThan(0);
   });
 });
+
+describe('the reference gateway killed during a level', () => {
+  it('ends the level on time with the failures counted as connect_refused / connection_reset', async () => {
+    const { spawn } = await import('node:child_process');
+    const { closedPort } = await import('../helpers/servers.ts');
+    const { REPO_ROOT } = await import('../helpers/fixture-project.ts');
+    const port = await closedPort();
+    const gateway = spawn(process.execPath, ['--import', 'tsx', 'examples/submit-gateway/gateway.ts', '--port', String(port), '--workers', '1'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('gateway not ready')), 20_000);
+        gateway.stdout!.on('data', (c: Buffer) => {
+          if (String(c).includes('listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      setTimeout(() => gateway.kill('SIGKILL'), 600);
+      const started = Date.now();
+      const r = await runLevel(
+        plan(`http://127.0.0.1:${port}/submit`, {
+          headers: { 'content-type': 'application/json', authorization: 'Bearer dev-token' },
+          durationSeconds: 1.5,
+          timeoutSeconds: 2,
+        }),
+      );
+      expect(Date.now() - started).toBeLessThan(1500 + 1000);
+      expect(r.successes).toBeGreaterThan(0);
+      expect(r.failures).toBeGreaterThan(0);
+      expect(r.errors.connect_refused + r.errors.connection_reset).toBe(r.failures);
+    } finally {
+      gateway.kill('SIGKILL');
+    }
+  });
+});
