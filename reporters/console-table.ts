@@ -1,5 +1,8 @@
 import type { LevelSummary, RunSummary } from '../plugin/types.ts';
 
+/** Event-loop delay worth a note even when the level is not client-bound. */
+const GENERATOR_DELAY_NOTE_MS = 5;
+
 const fmt = (x: number, digits: number): string => x.toFixed(digits);
 
 function verdict(l: LevelSummary): string {
@@ -19,6 +22,8 @@ function notes(l: LevelSummary): string {
     out.push(
       `client-bound (cpu ${fmt(l.generator.cpu_pct, 0)}%, event-loop delay p99 ${fmt(l.generator.event_loop_delay_p99_ms, 1)} ms)`,
     );
+  } else if (l.generator.event_loop_delay_p99_ms > GENERATOR_DELAY_NOTE_MS) {
+    out.push(`generator delayed (event-loop p99 ${fmt(l.generator.event_loop_delay_p99_ms, 1)} ms; CPU shared with the target?)`);
   }
   if (l.requests > 0 && l.errors.connect_refused === l.requests) out.push('target refused every connection');
   return out.join('; ');

@@ -37,7 +37,7 @@ describe('the generator checks itself', () => {
   it('does not mark a light level', { retry: 2 }, async () => {
     const r = await runLevel(levelPlan(server.url, { concurrency: 2, durationSeconds: 1 }));
     expect(r.generator.cpu_pct).toBeLessThan(50);
-    expect(r.generator.event_loop_delay_p99_ms).toBeLessThan(5);
+    expect(r.generator.event_loop_delay_p99_ms).toBeLessThan(20);
     expect(r.generator.client_bound).toBe(false);
   });
 });
