@@ -112,7 +112,9 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
   const labels = inputs.map((i) => i.label);
   const names = inputs.map((i) => new Set(i.summary.scenarios.map((s) => s.name)));
   const scenarios = [...names[0]!].filter((n) => names.every((set) => set.has(n)));
-  const differences: string[] = [];
+  const differences: string[] = inputs
+    .filter((i) => i.summary.interrupted)
+    .map((i) => `${i.label} was interrupted: its last measured level may be partial (cut short), so its figures are less certain`);
   const allNames = new Set(names.flatMap((s) => [...s]));
   for (const n of allNames) {
     if (!scenarios.includes(n)) {
