@@ -20,16 +20,17 @@ describe('the generator checks itself', () => {
   it('marks a level client_bound when its own CPU is saturated', async () => {
     const r = await runLevel(
       levelPlan(server.url, {
-        // 16 checks of 3 ms per 20 ms server round: the client needs 48 ms of CPU per 20 ms.
-        concurrency: 16,
+        // 32 checks of 4 ms per 20 ms server round: the client needs 128 ms of CPU per 20 ms.
+        concurrency: 32,
         durationSeconds: 1,
         check: () => {
-          burn(3);
+          burn(4);
           return true;
         },
       }),
     );
-    expect(r.generator.cpu_pct).toBeGreaterThan(90);
+    // Alone it uses a whole core; beside other test files on 2 cores, its timers run late instead.
+    expect(r.generator.cpu_pct > 90 || r.generator.event_loop_delay_p99_ms > 20).toBe(true);
     expect(r.generator.client_bound).toBe(true);
   });
 
