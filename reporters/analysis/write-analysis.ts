@@ -15,13 +15,17 @@ import { formatCleanSummaryCsv } from '../report/clean-summary-csv.ts';
 import { readEnvironment } from '../report/environment.ts';
 import { escapeMarkdown } from '../report/markdown.ts';
 import { buildReportView } from '../report/report-model.ts';
+import { collapseRepetitions } from '../run-summary.ts';
 
 /** Where the analysis files go and how the report is rendered. */
 export interface AnalysisOptions {
   outputDir: string;
   runLabel: string;
   projectRoot: string;
-  /** A Mustache template replacing the built-in report (config.yaml `report.template`). */
+  /**
+   * A Mustache template replacing the built-in report (config.yaml `report.template`), relative
+   * to `projectRoot`; default: the summary's `report.template`, else the built-in one.
+   */
   templatePath?: string;
 }
 
@@ -33,11 +37,22 @@ export function renderReport(template: string, view: object): string {
   return Mustache.render(template, view, {}, { escape: (v: unknown) => escapeMarkdown(String(v), 10_000) });
 }
 
+async function readTemplate(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`report template ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message} (config.yaml report.template)`);
+  }
+}
+
 /**
  * Writes the clean summary, the five charts and the report of a run. Thin I/O: every content
- * comes from a pure function. Returns the written paths.
+ * comes from a pure function. A level run several times (`repetitions`) is represented by its
+ * median-throughput repetition everywhere but on the timeline, which shows the whole run.
+ * Returns the written paths.
  */
-export async function writeAnalysisOutputs(summary: RunSummary, options: AnalysisOptions): Promise<string[]> {
+export async function writeAnalysisOutputs(fullSummary: RunSummary, options: AnalysisOptions): Promise<string[]> {
+  const summary = collapseRepetitions(fullSummary);
   const file = (suffix: string): string => join(options.outputDir, `${options.runLabel}${suffix}`);
   const written: string[] = [];
   const put = async (suffix: string, data: string | Buffer): Promise<void> => {
@@ -49,11 +64,9 @@ export async function writeAnalysisOutputs(summary: RunSummary, options: Analysi
   await put('_p95_latency.png', renderChartPng(latencyChart(summary)));
   await put('_error_rate.png', renderChartPng(errorRateChart(summary)));
   await put('_latency_distribution.png', renderChartPng(latencyDistributionChart(summary)));
-  const timeline = timelineChart(summary);
-  await put('_timeline.png', renderChartPng(timeline.config, undefined, undefined, timeline.markers));
-  const template = options.templatePath
-    ? await readFile(resolve(options.projectRoot, options.templatePath), 'utf8')
-    : await readFile(DEFAULT_TEMPLATE, 'utf8');
+  await put('_timeline.png', renderChartPng(timelineChart(fullSummary)));
+  const templatePath = options.templatePath ?? summary.report.template;
+  const template = templatePath ? await readTemplate(resolve(options.projectRoot, templatePath)) : await readFile(DEFAULT_TEMPLATE, 'utf8');
   const view = buildReportView(summary, readEnvironment(summary, options.projectRoot));
   await put('_report.md', renderReport(template, view));
   return written;

@@ -4,9 +4,11 @@
  * Regenerates the charts, the clean summary and the report of a run from its
  * `<output_dir>/<run_label>_summary.json`, without sending any request; the `report:` section
  * of config.yaml is read again, so edits to it (hardware_env, num_nodes, template) apply.
+ * Without a config.yaml (and no --config), the report settings stored in the summary are used.
  */
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { relative } from 'node:path';
 import { ConfigError, loadConfig } from '../../plugin/config/load-config.ts';
 import { OutputPathError, outputDir, outputFile } from '../../plugin/output-paths.ts';
 import { writeAnalysisOutputs } from '../analysis/write-analysis.ts';
@@ -25,15 +27,18 @@ async function main(): Promise<number> {
   }
   const root = process.cwd();
   const label = positionals[0]!;
-  const { config } = loadConfig(values.config, root);
-  const dir = values['output-dir'] ?? config.output_dir;
+  // An explicit --config must load; the default one is optional (the summary keeps its report settings).
+  const defaultConfig = resolve(root, process.env.LOADBENCH_CONFIG || 'config.yaml');
+  const config = values.config || existsSync(defaultConfig) ? loadConfig(values.config, root).config : undefined;
+  const dir = values['output-dir'] ?? config?.output_dir ?? 'runs';
   const summary = await readRunSummary(outputFile(root, dir, label, '_summary.json'));
-  summary.report = config.report;
+  if (config) summary.report = config.report;
+  else process.stderr.write(`loadbench: no ${relative(root, defaultConfig)}: using the report settings stored in the summary\n`);
   const written = await writeAnalysisOutputs(summary, {
     outputDir: outputDir(root, dir),
     runLabel: label,
     projectRoot: root,
-    templatePath: config.report.template,
+    templatePath: summary.report.template,
   });
   process.stdout.write(`loadbench: regenerated ${written.map((p) => relative(root, p)).join(', ')}\n`);
   return 0;
@@ -44,7 +49,9 @@ main().then(
   (error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`loadbench: ${error.file}: invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    } else if (error instanceof SummaryFileError || error instanceof OutputPathError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    } else if (error instanceof SummaryFileError || error instanceof OutputPathError) {
+      process.stderr.write(`loadbench: ${error.message}\n`);
+    } else if (String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`loadbench: ${(error as Error).message}\n${USAGE}\n`);
     } else {
       process.stderr.write(`loadbench: ${String((error as Error).stack ?? error)}\n`);

@@ -22,8 +22,10 @@ export const CLEAN_COLUMNS = [
   'partial',
 ] as const;
 
-const ms = (x: number): string => x.toFixed(3);
-const rate = (x: number): string => x.toFixed(2);
+/** Fixed decimals; a value that is not a number (a level without any success) is written 0, never NaN or empty. */
+const fixed = (x: number, digits: number): string => (Number.isFinite(x) ? x : 0).toFixed(digits);
+const ms = (x: number): string => fixed(x, 3);
+const rate = (x: number): string => fixed(x, 2);
 const bit = (b: boolean): string => (b ? '1' : '0');
 
 function csvText(text: string): string {
@@ -53,7 +55,7 @@ export function formatCleanSummaryCsv(summary: RunSummary): string {
         ms(l.latency_ms.p99),
         ms(l.latency_ms.mean),
         ms(l.latency_ms.max),
-        l.duration_s.toFixed(3),
+        fixed(l.duration_s, 3),
         bit(l.slo.judged),
         bit(l.slo.pass),
         bit(l.generator.client_bound),

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem, type as osType } from 'node:os';
-import { join } from 'node:path';
+import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import type { RunSummary } from '../../plugin/types.ts';
 import type { EnvironmentFacts } from './report-model.ts';
 
@@ -19,7 +18,7 @@ export function readEnvironment(summary: RunSummary, projectRoot: string): Envir
   const cpu = cpus();
   const hardware =
     summary.report.hardware_env === 'auto'
-      ? `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${osType()} ${release()}`
+      ? `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${osType()} ${release()} (${arch()}), Node.js ${process.version}`
       : summary.report.hardware_env;
   const software =
     summary.report.software_env === 'auto'
@@ -28,7 +27,7 @@ export function readEnvironment(summary: RunSummary, projectRoot: string): Envir
   let gitCommit: string | undefined;
   try {
     gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd: join(projectRoot),
+      cwd: projectRoot,
       stdio: ['ignore', 'pipe', 'ignore'],
       timeout: 2000,
     })

@@ -1,6 +1,6 @@
-import type { RunSummary, ScenarioSummary } from '../../plugin/types.ts';
+import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
 import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings, type ScenarioFindings } from './findings.ts';
-import { escapeMarkdown, markdownTable } from './markdown.ts';
+import { codeBlock, codeSpan, escapeMarkdown, markdownTable, redactCredentials, redactUrlText } from './markdown.ts';
 
 /** Facts about the machine and project, read by the writer (I/O) and passed in. */
 export interface EnvironmentFacts {
@@ -21,7 +21,9 @@ export const FIGURES = [
 /** The Mustache view of the report. Strings marked `md` are already-escaped Markdown. */
 export interface ReportView {
   run_label: string;
+  /** When the run finished (ISO 8601). */
   date: string;
+  started_at: string;
   interrupted: boolean;
   partial_note_md: string;
   hardware: string;
@@ -30,10 +32,14 @@ export interface ReportView {
   git_commit: string;
   scenarios: {
     name: string;
-    file: string;
-    url: string;
-    method: string;
-    payload_shape_json: string;
+    /** The bench file as inline code. */
+    file_md: string;
+    /** Method and URL (credentials removed) as inline code. */
+    target_md: string;
+    /** Header names sent, as inline code (values never stored). */
+    headers_md: string;
+    /** The payload shape as a fenced JSON block. */
+    payload_md: string;
     levels: string;
     amount: string;
     warmup_seconds: number;
@@ -65,6 +71,26 @@ function sloText(s: ScenarioSummary): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
+/** Distinct error messages quoted per scenario. */
+const MAX_ERROR_MESSAGES = 8;
+
+/** Event-loop delay (ms) worth a note even when the level is not client-bound (as in the console table). */
+const GENERATOR_DELAY_NOTE_MS = 5;
+
+/** The note column of a level: partial, client-bound, which repetition stands for the level. */
+function levelNotes(l: LevelSummary): string {
+  const notes = [
+    l.partial ? 'partial' : '',
+    l.generator.client_bound
+      ? 'client-bound'
+      : l.generator.event_loop_delay_p99_ms > GENERATOR_DELAY_NOTE_MS
+        ? `generator delayed (event-loop p99 ${n1(l.generator.event_loop_delay_p99_ms)} ms)`
+        : '',
+    l.repetition ? `median repetition (#${l.repetition})` : '',
+  ];
+  return notes.filter(Boolean).join(', ') || '-';
+}
+
 function resultsTable(summary: RunSummary): string {
   const rows = summary.scenarios
     .flatMap((s) => s.levels.filter((l) => !l.skipped).map((l) => ({ s, l })))
@@ -79,7 +105,7 @@ function resultsTable(summary: RunSummary): string {
       l.latency_ms.p99.toFixed(3),
       n2(l.error_rate_pct),
       !l.slo.judged ? '-' : l.slo.pass ? 'pass' : `**fail** (${l.slo.checks.filter((c) => !c.pass).map((c) => c.metric).join(', ')})`,
-      [l.partial ? 'partial' : '', l.generator.client_bound ? 'client-bound' : ''].filter(Boolean).join(', ') || '-',
+      levelNotes(l),
     ]);
   return markdownTable(
     ['scenario', 'concurrency', 'requests', 'throughput (req/s)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'error rate (%)', 'SLO', 'notes'],
@@ -105,8 +131,12 @@ function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
   if (!f.has_slo) items.push('**SLO**: none set for this scenario.');
   else if (f.slo_capacity) {
     const broken = f.slo_failures.filter((x) => x.concurrency > f.slo_capacity!.concurrency)[0];
+    const below = f.slo_failures.filter((x) => x.concurrency < f.slo_capacity!.concurrency);
     items.push(
-      `**Highest level meeting every SLO** (${escapeMarkdown(sloText(s))}): concurrency ${f.slo_capacity.concurrency}, at ${n1(f.slo_capacity.throughput_rps)} req/s with p95 ${n1(f.slo_capacity.p95_ms)} ms${broken ? `; concurrency ${broken.concurrency} broke ${broken.metrics.join(', ')}` : ''}.`,
+      `**Highest level meeting every SLO** (${escapeMarkdown(sloText(s))}): concurrency ${f.slo_capacity.concurrency}, at ${n1(f.slo_capacity.throughput_rps)} req/s with p95 ${n1(f.slo_capacity.p95_ms)} ms${broken ? `; concurrency ${broken.concurrency} broke ${broken.metrics.join(', ')}` : ''}.` +
+        (below.length
+          ? ` Yet the lower level${below.length > 1 ? 's' : ''} ${below.map((x) => `${x.concurrency} (${x.metrics.join(', ')})`).join(', ')} failed: the results are noisy near the limit; repeat the sweep (\`repetitions\`) before relying on it.`
+          : ''),
     );
   } else if (f.slo_failures.length) {
     items.push(`**Highest level meeting every SLO**: none; the lowest level (${f.slo_failures[0]!.concurrency}) already broke ${f.slo_failures[0]!.metrics.join(', ')}.`);
@@ -118,8 +148,8 @@ function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
       ? `**Errors** start at concurrency ${f.errors_start.concurrency} (${n2(f.errors_start.error_rate_pct)} %), categories from there on: ${f.errors_start.categories.join(', ')}.`
       : '**Errors**: none at any level.',
   );
-  const samples = s.levels.flatMap((l) => l.error_samples.map((e) => `${e.category}: ${e.message}`));
-  const unique = [...new Set(samples)].slice(0, 5);
+  const samples = s.levels.flatMap((l) => l.error_samples.map((e) => `${e.category}: ${redactCredentials(e.message)}`));
+  const unique = [...new Set(samples)].slice(0, MAX_ERROR_MESSAGES);
   if (unique.length) items.push(`Error messages seen (escaped, truncated): ${unique.map((m) => `"${escapeMarkdown(m)}"`).join('; ')}.`);
   const littleText = f.little.map((x) => `c=${x.concurrency}: ${n2(x.in_system)} (${(x.ratio * 100).toFixed(0)} %)`).join(', ');
   const limited = f.little.filter((x) => x.client_limited).map((x) => `c=${x.concurrency}`);
@@ -171,24 +201,30 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       conclusions.push(`${name}Some levels were limited by the load generator: rerun them with \`generator_threads\` or from another machine before drawing capacity conclusions.`);
     }
   }
-  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.partial).map((l) => `${escapeMarkdown(s.name)} @ ${l.concurrency}`));
+  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.partial).map((l) => `${escapeMarkdown(s.name)} at concurrency ${l.concurrency}`));
+  const partialText = partial.length
+    ? ` Partial level${partial.length > 1 ? 's' : ''} (cut short, fewer requests than planned): ${partial.join('; ')}.`
+    : '';
   return {
     run_label: summary.run_label,
     date: summary.finished_at,
+    started_at: summary.started_at,
     interrupted: summary.interrupted,
     partial_note_md: summary.interrupted
-      ? `> **This run was interrupted.** The results cover the levels measured before the interruption${partial.length ? `; partial: ${partial.join(', ')}` : ''}.`
-      : '',
+      ? `> **This run was interrupted.** The results cover the levels measured before the interruption; levels planned after it are missing.${partialText}`
+      : partial.length
+        ? `> **Some levels are partial.**${partialText}`
+        : '',
     hardware: env.hardware,
     software: env.software,
     num_nodes: summary.report.num_nodes,
     git_commit: env.gitCommit ?? 'not available',
     scenarios: summary.scenarios.map((s) => ({
       name: s.name,
-      file: s.file,
-      url: s.workload.url,
-      method: s.workload.method,
-      payload_shape_json: JSON.stringify(s.workload.payload_shape ?? null, null, 2),
+      file_md: codeSpan(s.file),
+      target_md: codeSpan(`${s.workload.method} ${redactUrlText(s.workload.url)}`, 500),
+      headers_md: s.workload.header_names.length ? s.workload.header_names.map((h) => codeSpan(h)).join(', ') : 'none',
+      payload_md: codeBlock(JSON.stringify(s.workload.payload_shape ?? null, null, 2), 'json'),
       levels: s.workload.concurrency_levels.join(', '),
       amount:
         s.workload.requests_per_level !== undefined
@@ -199,7 +235,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       slo: sloText(s),
     })),
     results_table_md: resultsTable(summary),
-    figures: FIGURES.map((f) => ({ title: f.title, file: `${summary.run_label}${f.suffix}` })),
+    figures: FIGURES.map((f) => ({ title: f.title, file: encodeURI(`${summary.run_label}${f.suffix}`) })),
     findings: findings.map(({ s, f }) => ({ scenario: s.name, items_md: findingItems(s, f) })),
     tradeoffs_md: tradeoffs,
     conclusions_md: conclusions.length ? conclusions : ['No conclusion can be drawn: no level was measured.'],
