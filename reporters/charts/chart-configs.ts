@@ -392,7 +392,9 @@ export const DISTRIBUTION_PERCENTILES: number[] = (() => {
 export function latencyDistributionChart(summary: RunSummary): ChartConfiguration<'line'> {
   const series: Series[] = [];
   let i = 0;
-  for (const s of summary.scenarios) {
+  // With several scenarios, each draws its curves with its own dash pattern (the first solid).
+  const SCENARIO_DASHES = [[], [10, 4], [2, 3], [10, 3, 2, 3]];
+  for (const [k, s] of summary.scenarios.entries()) {
     for (const l of measured(s)) {
       if (!l.histogram || l.successes === 0) continue;
       let points: SeriesPoint[];
@@ -403,7 +405,14 @@ export function latencyDistributionChart(summary: RunSummary): ChartConfiguratio
       } catch {
         continue; // a damaged histogram costs its curve, not the whole report
       }
-      series.push({ label: prefix(summary, s, `c=${l.concurrency}`), color: colorAt(i++), width: 2, showPoints: false, points });
+      series.push({
+        label: prefix(summary, s, `c=${l.concurrency}`),
+        color: colorAt(i++),
+        width: 2,
+        dash: SCENARIO_DASHES[k % SCENARIO_DASHES.length],
+        showPoints: false,
+        points,
+      });
     }
   }
   return lineChartConfig({

@@ -139,6 +139,13 @@ describe('latency distribution chart', () => {
     expect(curve.every((p, i) => i === 0 || p.y >= curve[i - 1]!.y)).toBe(true);
   });
 
+  it('with several scenarios, names the scenario and gives each its own dash pattern', () => {
+    const c = latencyDistributionChart(twoScenarioSummary());
+    expect(labels(c).slice(0, 4)).toEqual(['status: c=1', 'status: c=4', 'status: c=16', 'submit: c=1']);
+    expect(c.data.datasets[0]!.borderDash).toEqual([]);
+    expect(c.data.datasets[3]!.borderDash).toEqual([10, 4]);
+  });
+
   it('leaves out a level whose histogram cannot be decoded instead of failing', () => {
     const s = kneeSummary();
     s.scenarios[0]!.levels[0]!.histogram = 'not base64 at all';
