@@ -72,6 +72,8 @@ function describeWorkload(s: ScenarioSummary, reps: number): Record<string, stri
   };
 }
 
+const n0 = (x: number): string => x.toFixed(0);
+const n1 = (x: number): string => x.toFixed(1);
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
 
 /**
@@ -178,17 +180,23 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const b = fs[k]!;
       if (!a.peak || !b.peak) continue;
       const gain = b.peak.throughput_rps / a.peak.throughput_rps - 1;
-      const p95 = b.peak.p95_ms / a.peak.p95_ms - 1;
+      // Latency at one and the same concurrency (b's peak): peaks at different levels are not comparable.
+      const at = b.peak.concurrency;
+      const aAt = sharedOnly.get(a.label)!.levels.find((l) => l.concurrency === at);
+      const p95Then = aAt?.latency_ms.p95 ?? a.peak.p95_ms;
+      const latency = `p95 at concurrency ${at} ${n1(p95Then)} -> ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
       const replicaGain = b.replicas / a.replicas;
       const stepEfficiency = replicaGain > 0 ? (gain + 1) / replicaGain : 0;
+      const eff = `${(stepEfficiency * 100).toFixed(0)} %`;
+      const tp = `peak throughput ${n0(a.peak.throughput_rps)} -> ${n0(b.peak.throughput_rps)} req/s (${pct(gain)})`;
       const head = `${scenarios.length > 1 ? `${name}: ` : ''}${a.label} to ${b.label} (${a.replicas} to ${b.replicas} replicas)`;
       if (b.peak.client_bound || a.peak.client_bound) {
-        scaling.push(`${head}: peak throughput ${pct(gain)}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
+        scaling.push(`${head}: ${tp}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
       } else if (replicaGain > 1 && (gain < 0.1 || stepEfficiency < 0.5)) {
-        scaling.push(`${head}: peak throughput ${pct(gain)} while p95 at the peak ${pct(p95)}: scaling stops here. ${whyItStops(b, sharedOnly.get(b.label)!, cpuCount)}`);
+        scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: scaling stops here. ${whyItStops(b, sharedOnly.get(b.label)!, cpuCount)}`);
         stopped = true;
       } else {
-        scaling.push(`${head}: peak throughput ${pct(gain)} (step efficiency ${(stepEfficiency * 100).toFixed(0)} %): adding replicas still pays.`);
+        scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: adding replicas still pays.`);
       }
     }
     if (!stopped && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
