@@ -1,77 +1,158 @@
 /**
  * One measured run of a load generator, in its own process, for `npm run perf`:
- *   node --import tsx perf/generator.ts <loadbench|autocannon> <url> <connections> <seconds> [raw.csv]
- * Prints one JSON line: requests, req/s, generator CPU µs per request (this process's own
- * CPU time over the run, same method for both generators), p50/p99 (ms), RSS figures.
+ *   node --import tsx perf/generator.ts --kind loadbench|autocannon --url URL --connections 64
+ *     [--seconds 3 | --requests N] [--warmup 1] [--raw file.csv] [--threads N]
+ * Prints one JSON line (see {@link GeneratorResult}).
+ *
+ * Both generators are measured the same way: modules (and loadbench's WASM histograms) are
+ * loaded first, an in-process warm-up run lets the JIT settle, then this process's own CPU time
+ * (`process.cpuUsage()`, every thread included) is taken around the measured run only.
  */
-import { performance } from 'node:perf_hooks';
+import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { runLevel } from '../plugin/engine/run-level.ts';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { initHistograms } from '../plugin/engine/histogram.ts';
 import { RawCsvWriter } from '../plugin/engine/raw-csv-writer.ts';
+import { runLevel, type LevelPlan } from '../plugin/engine/run-level.ts';
 
 /** What one generator run reports. */
 export interface GeneratorResult {
   generator: string;
   requests: number;
   rps: number;
+  /** CPU time of this process over the measured run / requests, µs. */
   cpu_us_per_request: number;
+  /** CPU time / wall time of the measured run, percent of one core. */
+  cpu_pct: number;
   p50_ms: number;
   p99_ms: number;
   rss_start_mb: number;
   rss_peak_mb: number;
   errors: number;
+  /** loadbench only: its own verdict on whether it was the limit. */
+  client_bound?: boolean;
 }
 
+interface AutocannonResult {
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+  duration: number;
+}
+type Autocannon = (opts: object) => Promise<AutocannonResult>;
+
+const BODY = '{"challenge_id":"perf"}';
+const HEADERS = { 'content-type': 'application/json' };
+
+type Measured = Pick<GeneratorResult, 'requests' | 'rps' | 'p50_ms' | 'p99_ms' | 'errors' | 'client_bound'>;
+
 async function main(): Promise<void> {
-  const [kind, url, conns, seconds, raw, requestsArg] = process.argv.slice(2);
-  const connections = Number(conns);
-  const duration = Number(seconds);
+  const { values } = parseArgs({
+    options: {
+      kind: { type: 'string', default: 'loadbench' },
+      url: { type: 'string' },
+      connections: { type: 'string', default: '64' },
+      seconds: { type: 'string', default: '3' },
+      requests: { type: 'string' },
+      warmup: { type: 'string', default: '1' },
+      raw: { type: 'string' },
+      threads: { type: 'string', default: '1' },
+      label: { type: 'string' },
+    },
+  });
+  const url = values.url;
+  if (!url) throw new Error('--url is required');
+  const connections = Number(values.connections);
+  const seconds = Number(values.seconds);
+  const warmup = Number(values.warmup);
+  const requests = values.requests ? Number(values.requests) : undefined;
+  const threads = Number(values.threads);
+
+  // The parent may die without reaching us: when stdin is its pipe, end-of-file ends this process too.
+  if (fstatSync(0).isFIFO()) {
+    process.stdin.on('end', () => process.exit(2));
+    process.stdin.resume();
+  }
+
+  let run: (warm: boolean) => Promise<Measured>;
+  if (values.kind === 'autocannon') {
+    const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+    run = async (warm) => {
+      const r = await autocannon({ url, connections, duration: warm ? warmup : seconds, method: 'POST', body: BODY, headers: HEADERS });
+      return {
+        requests: r.requests.total,
+        rps: r.requests.total / r.duration,
+        p50_ms: r.latency.p50,
+        p99_ms: r.latency.p99,
+        errors: r.errors + r.non2xx,
+      };
+    };
+  } else {
+    await initHistograms();
+    run = async (warm) => {
+      // The warm-up writes no raw rows, so the file holds the measured run only.
+      const sink = !warm && values.raw ? new RawCsvWriter(values.raw) : undefined;
+      const plan: LevelPlan = {
+        scenario: 'perf',
+        concurrency: connections,
+        url: new URL(url),
+        method: 'POST',
+        headers: HEADERS,
+        body: BODY,
+        challengeId: 'perf',
+        durationSeconds: warm ? warmup : requests ? undefined : seconds,
+        requestsPerLevel: warm ? undefined : requests,
+        warmupSeconds: 0,
+        timeoutSeconds: 10,
+        maxBodyBytes: 1024 * 1024,
+        raw: sink,
+        threads,
+      };
+      const m = await runLevel(plan);
+      await sink?.close();
+      return {
+        requests: m.requests,
+        rps: m.throughput_rps,
+        p50_ms: m.latency_ms.p50,
+        p99_ms: m.latency_ms.p99,
+        errors: m.failures,
+        client_bound: m.generator.client_bound,
+      };
+    };
+  }
+
+  if (warmup > 0) await run(true);
+  if (global.gc) global.gc();
   let peak = process.memoryUsage().rss;
   const rssStart = peak;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
-  }, 100);
+  }, 50);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let result: Omit<GeneratorResult, 'cpu_us_per_request' | 'rss_start_mb' | 'rss_peak_mb' | 'generator'>;
-  if (kind === 'autocannon') {
-    const autocannon = createRequire(import.meta.url)('autocannon') as (
-      opts: object,
-    ) => Promise<{ requests: { total: number; average: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number; duration: number }>;
-    const r = await autocannon({ url, connections, duration, method: 'POST', body: '{"challenge_id":"perf"}', headers: { 'content-type': 'application/json' } });
-    result = { requests: r.requests.total, rps: r.requests.total / r.duration, p50_ms: r.latency.p50, p99_ms: r.latency.p99, errors: r.errors + r.non2xx };
-  } else {
-    const sink = raw ? new RawCsvWriter(raw) : undefined;
-    const m = await runLevel({
-      scenario: 'perf',
-      concurrency: connections,
-      url: new URL(url!),
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"challenge_id":"perf"}',
-      challengeId: 'perf',
-      durationSeconds: requestsArg ? undefined : duration,
-      requestsPerLevel: requestsArg ? Number(requestsArg) : undefined,
-      warmupSeconds: 0,
-      timeoutSeconds: 10,
-      maxBodyBytes: 1024 * 1024,
-      raw: sink,
-    });
-    await sink?.close();
-    result = { requests: m.requests, rps: m.throughput_rps, p50_ms: m.latency_ms.p50, p99_ms: m.latency_ms.p99, errors: m.failures };
-  }
+  const result = await run(false);
+  const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
-  void t0;
+  const cpuUs = cpu.user + cpu.system;
   const out: GeneratorResult = {
-    generator: kind === 'autocannon' ? 'autocannon' : raw ? 'loadbench+raw' : 'loadbench',
+    generator: values.label ?? values.kind!,
     ...result,
-    cpu_us_per_request: result.requests > 0 ? (cpu.user + cpu.system) / result.requests : 0,
+    cpu_us_per_request: result.requests > 0 ? cpuUs / result.requests : 0,
+    cpu_pct: wallMs > 0 ? (cpuUs / 1000 / wallMs) * 100 : 0,
     rss_start_mb: rssStart / 2 ** 20,
     rss_peak_mb: peak / 2 ** 20,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-void main().then(() => process.exit(0));
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`generator: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);

@@ -1,24 +1,65 @@
 /**
- * Minimal HTTP server for `npm run perf`: answers every request with a small JSON body,
- * optionally after a fixed delay. Prints "listening <port>" when ready.
- *   node perf/perf-server.ts --delay 20
+ * Minimal HTTP server for `npm run perf`: answers every request with a small JSON body, after
+ * a fixed delay when asked. Prints "listening <port>" when ready.
+ *   node --import tsx perf/perf-server.ts [--delay 20]
+ *
+ * The delay is kept to the tenth of a millisecond: a plain setTimeout(20) fires 0-2 ms late
+ * (timers run on the event loop's millisecond clock), which would hide what the generators add.
+ * Answers are due in arrival order (one delay for all), so one queue and one timer serve every
+ * waiting request: the timer wakes the loop about a millisecond early, then setImmediate turns
+ * spin until the due time.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { delay: { type: 'string', default: '0' }, port: { type: 'string', default: '0' } } });
 const delay = Number(values.delay);
 const body = Buffer.from('{"ok":true}');
 const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+const EARLY_MS = 1.5;
+
+const answer = (res: http.ServerResponse): void => {
+  res.writeHead(200, headers);
+  res.end(body);
+};
+
+const due: { at: number; res: http.ServerResponse }[] = [];
+let head = 0;
+let waking = false;
+
+function wake(): void {
+  const now = performance.now();
+  while (head < due.length && due[head]!.at <= now) {
+    answer(due[head]!.res);
+    due[head++] = undefined!;
+  }
+  if (head > 1024) {
+    due.splice(0, head);
+    head = 0;
+  }
+  if (head === due.length) {
+    due.length = 0;
+    head = 0;
+    waking = false;
+    return;
+  }
+  const wait = due[head]!.at - now;
+  if (wait > EARLY_MS + 1) setTimeout(wake, Math.floor(wait - EARLY_MS));
+  else setImmediate(wake);
+}
 
 const server = http.createServer((req, res) => {
   req.resume();
-  const answer = (): void => {
-    res.writeHead(200, headers);
-    res.end(body);
-  };
-  req.on('end', () => (delay > 0 ? setTimeout(answer, delay) : answer()));
+  req.on('end', () => {
+    if (delay <= 0) return answer(res);
+    due.push({ at: performance.now() + delay, res });
+    if (!waking) {
+      waking = true;
+      setTimeout(wake, Math.max(0, Math.floor(delay - EARLY_MS)));
+    }
+  });
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(values.port), '127.0.0.1', () => {
@@ -28,3 +69,4 @@ server.listen(Number(values.port), '127.0.0.1', () => {
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

@@ -1,46 +1,67 @@
 /**
- * `npm run perf [-- --quick] [--reps N] [--seconds S] [--connections C] [--memory]`
+ * `npm run perf [-- --quick] [--reps N] [--seconds S] [--connections C] [--memory] [--threads]`
  *
  * Side-by-side peer benchmark of loadbench's engine and autocannon, in one run, no set-up:
  * a minimal local server (pinned to CPU 1 with taskset when present), each generator in its
  * own process (pinned to CPU 0), interleaved repetitions after a warm-up, first against a
  * fast server, then against one that waits 20 ms. Prints a Markdown table and writes
- * runs/perf_<timestamp>.json and .md. `--memory` instead runs one level of 1,000,000 requests
- * with the raw CSV on and reports the generator's resident memory.
+ * runs/perf_<timestamp>.json and .md.
+ *
+ * `--memory`: one level of 1,000,000 requests with the raw CSV on; the generator's resident memory.
+ * `--threads`: loadbench's ceiling with generator_threads 1 and 2 (processes not pinned).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../reporters/io/write-atomic.ts';
 import type { GeneratorResult } from './generator.ts';
-import { summarizePerf, formatPerfMarkdown, type PerfScenario } from './perf-report.ts';
+import { formatMemoryMarkdown, formatPerfMarkdown, summarizePerf, type PerfScenario } from './perf-report.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const children = new Set<ChildProcess>();
 const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
+/** Scratch folder of this run (raw CSVs), removed on every way out. */
+let scratch: string | undefined;
+
 function killAll(): void {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 }
 process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
+    process.stderr.write(`perf: ${sig}, stopping every child\n`);
     killAll();
     process.exit(130);
   });
 }
 
-function pinned(cpu: number, args: string[]): [string, string[]] {
-  return HAS_TASKSET ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+/** `taskset -c <cpu> node ...` when taskset exists (it execs node, so the pid stays node's). */
+function command(cpu: number | undefined, args: string[]): [string, string[]] {
+  return HAS_TASKSET && cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
 }
 
-async function startServer(delayMs: number): Promise<{ url: string; stop(): void }> {
-  const [cmd, args] = pinned(1, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs)]);
+/** A child whose stdin is a pipe held by us: if this process dies, the child sees end-of-file and exits. */
+function track(cmd: string, args: string[]): ChildProcess {
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(delayMs: number, cpu: number | undefined): Promise<Server> {
+  const [cmd, args] = command(cpu, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs)]);
+  const child = track(cmd, args);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('perf server did not start within 15 s')), 15_000);
     let out = '';
@@ -52,33 +73,76 @@ async function startServer(delayMs: number): Promise<{ url: string; stop(): void
         resolve(Number(m[1]));
       }
     });
-    child.once('exit', (code) => reject(new Error(`perf server exited (${code})`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`perf server exited (${code})`));
+    });
   });
   return {
     url: `http://127.0.0.1:${port}/submit`,
-    stop: () => {
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      children.delete(child);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
     },
   };
 }
 
-async function runGenerator(kind: string, url: string, connections: number, seconds: number, raw?: string, requests?: number): Promise<GeneratorResult> {
-  const args = ['--import', 'tsx', join(ROOT, 'perf/generator.ts'), kind, url, String(connections), String(seconds), raw ?? '', requests ? String(requests) : ''];
-  const [cmd, full] = pinned(0, args);
-  const child = spawn(cmd, full, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const limitMs = (requests ? 600 : seconds + 30) * 1000;
+interface GeneratorRun {
+  kind: 'loadbench' | 'autocannon';
+  label: string;
+  url: string;
+  connections: number;
+  seconds: number;
+  warmup: number;
+  raw?: string;
+  requests?: number;
+  threads?: number;
+  cpu?: number;
+  nodeArgs?: string[];
+}
+
+async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
+  const args = [
+    ...(g.nodeArgs ?? []),
+    '--import',
+    'tsx',
+    join(ROOT, 'perf/generator.ts'),
+    '--kind',
+    g.kind,
+    '--label',
+    g.label,
+    '--url',
+    g.url,
+    '--connections',
+    String(g.connections),
+    '--seconds',
+    String(g.seconds),
+    '--warmup',
+    String(g.warmup),
+    '--threads',
+    String(g.threads ?? 1),
+    ...(g.raw ? ['--raw', g.raw] : []),
+    ...(g.requests ? ['--requests', String(g.requests)] : []),
+  ];
+  const [cmd, full] = command(g.cpu, args);
+  const child = track(cmd, full);
+  // Every run is bounded: the measured time, the warm-up and start-up, with a wide margin.
+  const limitMs = (g.requests ? 600 : g.seconds + g.warmup + 30) * 1000;
   const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
-  children.delete(child);
   const line = out.trim().split('\n').at(-1) ?? '';
-  if (code !== 0 || !line.startsWith('{')) throw new Error(`${kind} run failed (exit ${code}): ${out.slice(-300)}`);
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`${g.label} run failed (exit ${code}): ${out.slice(-300)}`);
   return JSON.parse(line) as GeneratorResult;
 }
+
+const log = (s: string): void => void process.stdout.write(s);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -86,62 +150,107 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       reps: { type: 'string' },
       seconds: { type: 'string' },
+      warmup: { type: 'string' },
       connections: { type: 'string', default: '64' },
       memory: { type: 'boolean', default: false },
+      requests: { type: 'string' },
+      threads: { type: 'boolean', default: false },
+      'no-raw': { type: 'boolean', default: false },
       'output-dir': { type: 'string', default: 'runs' },
     },
   });
-  const reps = Number(values.reps ?? (values.quick ? 1 : 5));
-  const seconds = Number(values.seconds ?? (values.quick ? 1 : 3));
+  const quick = values.quick;
+  const reps = Number(values.reps ?? (quick ? 1 : 5));
+  const seconds = Number(values.seconds ?? (quick ? 1 : 3));
+  const warmup = Number(values.warmup ?? (quick ? 0.5 : 1));
   const connections = Number(values.connections);
+  for (const [name, v] of Object.entries({ reps, seconds, warmup, connections })) {
+    if (!Number.isFinite(v) || v < 0 || (name !== 'warmup' && v === 0)) throw new Error(`--${name}: expected a positive number`);
+  }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const tmp = mkdtempSync(join(tmpdir(), 'loadbench-perf-'));
-  const outBase = join(ROOT, values['output-dir'], `perf_${stamp}`);
+  scratch = tmp;
+  const outBase = join(resolve(ROOT, values['output-dir']), `perf_${stamp}`);
+  const environment = { taskset: HAS_TASKSET, node: process.version, load_before: loadavg()[0]! };
   try {
     if (values.memory) {
-      const server = await startServer(0);
+      const server = await startServer(0, 1);
       try {
-        const requests = values.quick ? 100_000 : 1_000_000;
-        process.stdout.write(`memory: one level of ${requests} requests at ${connections} connections, raw CSV on...\n`);
-        const r = await runGenerator('loadbench', server.url, connections, 0, join(tmp, 'raw.csv'), requests);
-        const text = `| requests | RSS at start (MB) | peak RSS (MB) | growth (MB) |\n| ---: | ---: | ---: | ---: |\n| ${r.requests} | ${r.rss_start_mb.toFixed(1)} | ${r.rss_peak_mb.toFixed(1)} | ${(r.rss_peak_mb - r.rss_start_mb).toFixed(1)} |\n`;
-        process.stdout.write(text);
-        await writeFileAtomic(`${outBase}_memory.json`, `${JSON.stringify(r, null, 1)}\n`);
-        await writeFileAtomic(`${outBase}_memory.md`, text);
+        const requests = Number(values.requests ?? (quick ? 100_000 : 1_000_000));
+        log(`memory: one level of ${requests} requests at ${connections} connections, raw CSV on...\n`);
+        const r = await runGenerator({
+          kind: 'loadbench',
+          label: 'loadbench+raw',
+          url: server.url,
+          connections,
+          seconds: 0,
+          warmup: 0,
+          raw: join(tmp, 'raw.csv'),
+          requests,
+          cpu: 0,
+        });
+        const md = formatMemoryMarkdown(r);
+        log(md);
+        await writeFileAtomic(`${outBase}_memory.json`, `${JSON.stringify({ environment, result: r }, null, 1)}\n`);
+        await writeFileAtomic(`${outBase}_memory.md`, md);
+        log(`wrote ${outBase}_memory.json and ${outBase}_memory.md\n`);
       } finally {
-        server.stop();
+        await server.stop();
       }
       return;
     }
+
     const scenarios: PerfScenario[] = [];
-    for (const delay of [0, 20]) {
-      const server = await startServer(delay);
+    // Threads mode: nothing pinned, so a second generator thread can use the second core.
+    const settings = values.threads
+      ? [{ delay: 0, kinds: ['loadbench', 'loadbench-2t'], pin: false }]
+      : [
+          { delay: 0, kinds: values['no-raw'] ? ['loadbench', 'autocannon'] : ['loadbench', 'autocannon', 'loadbench+raw'], pin: true },
+          { delay: 20, kinds: ['loadbench', 'autocannon'], pin: true },
+        ];
+    for (const { delay, kinds, pin } of settings) {
+      const server = await startServer(delay, pin ? 1 : undefined);
       try {
-        const kinds = delay === 0 ? ['loadbench', 'autocannon', 'loadbench+raw'] : ['loadbench', 'autocannon'];
-        const run = (kind: string, s: number) =>
-          runGenerator(kind === 'loadbench+raw' ? 'loadbench' : kind, server.url, connections, s, kind === 'loadbench+raw' ? join(tmp, `raw-${Date.now()}.csv`) : undefined);
-        process.stdout.write(`server delay ${delay} ms: warm-up...\n`);
-        for (const kind of kinds) await run(kind, 1);
+        let rawN = 0;
+        const run = (label: string, measuredSeconds: number, warm: number): Promise<GeneratorResult> =>
+          runGenerator({
+            kind: label === 'autocannon' ? 'autocannon' : 'loadbench',
+            label,
+            url: server.url,
+            connections,
+            seconds: measuredSeconds,
+            warmup: warm,
+            raw: label === 'loadbench+raw' ? join(tmp, `raw-${rawN++}.csv`) : undefined,
+            threads: label === 'loadbench-2t' ? 2 : 1,
+            cpu: pin ? 0 : undefined,
+          });
+        log(`server delay ${delay} ms: warm-up of the server...\n`);
+        await run(kinds[0]!, Math.max(0.5, warmup), 0);
         const results: GeneratorResult[] = [];
         for (let r = 1; r <= reps; r++) {
-          for (const kind of kinds) {
-            const res = await run(kind, seconds);
+          // Rotating the order spreads slow drifts (other work on the machine) over every generator.
+          const order = kinds.map((_, i) => kinds[(i + r - 1) % kinds.length]!);
+          for (const label of order) {
+            const res = await run(label, seconds, warmup);
             results.push(res);
-            process.stdout.write(`  rep ${r}/${reps} ${res.generator}: ${Math.round(res.rps)} req/s, ${res.cpu_us_per_request.toFixed(1)} µs CPU/req, p99 ${res.p99_ms} ms\n`);
+            log(
+              `  rep ${r}/${reps} ${res.generator}: ${Math.round(res.rps)} req/s, ${res.cpu_us_per_request.toFixed(1)} µs CPU/req, ` +
+                `p50 ${res.p50_ms} ms, p99 ${res.p99_ms} ms${res.errors ? `, ${res.errors} errors` : ''}\n`,
+            );
           }
           rmSync(tmp, { recursive: true, force: true });
         }
-        scenarios.push({ delay_ms: delay, connections, seconds, reps, results });
+        scenarios.push({ delay_ms: delay, connections, seconds, warmup_s: warmup, reps, pinned: pin && HAS_TASKSET, results });
       } finally {
-        server.stop();
+        await server.stop();
       }
     }
-    const summary = summarizePerf(scenarios, { taskset: HAS_TASKSET, node: process.version });
+    const summary = summarizePerf(scenarios, { ...environment, load_after: loadavg()[0]! });
     const md = formatPerfMarkdown(summary);
-    process.stdout.write(`\n${md}\n`);
-    await writeFileAtomic(`${outBase}.json`, `${JSON.stringify({ ...summary, raw: scenarios }, null, 1)}\n`);
+    log(`\n${md}\n`);
+    await writeFileAtomic(`${outBase}.json`, `${JSON.stringify({ ...summary, runs: scenarios }, null, 1)}\n`);
     await writeFileAtomic(`${outBase}.md`, md);
-    process.stdout.write(`wrote ${outBase}.json and ${outBase}.md\n`);
+    log(`wrote ${outBase}.json and ${outBase}.md\n`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     killAll();
@@ -152,6 +261,7 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     process.stderr.write(`perf: ${(error as Error).message}\n`);
+    killAll();
     process.exit(1);
   },
 );

@@ -91,6 +91,8 @@ export interface GeneratorLoad {
   event_loop_delay_p99_ms: number;
   /** True when the generator, not the target, was probably the limit. */
   client_bound: boolean;
+  /** Generator threads that ran the level (`generator_threads`); absent when 1. */
+  threads?: number;
 }
 
 /** Everything measured at one concurrency level of one scenario. */

@@ -16,6 +16,14 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** Raised by the engine when the target closes a connection before the response in flight is complete. */
+export class SocketClosedError extends Error {
+  readonly code = 'LOADBENCH_SOCKET_CLOSED';
+  constructor() {
+    super('other side closed the connection before the response was complete');
+  }
+}
+
 const TIMEOUT_CODES = new Set([
   'LOADBENCH_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -23,7 +31,7 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'ETIMEDOUT',
 ]);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED', 'LOADBENCH_SOCKET_CLOSED']);
 const INVALID_CODES = new Set([
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'UND_ERR_HEADERS_OVERFLOW',

@@ -26,7 +26,7 @@ export class RawCsvWriter implements RawSink {
     if (size === 0) this.stream.write(RAW_CSV_HEADER);
   }
 
-  write(chunk: string): boolean {
+  write(chunk: string | Uint8Array): boolean {
     return this.stream.write(chunk);
   }
 

@@ -1,31 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { Client, type Dispatcher } from 'undici';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
-import { emptyErrorCounts, errorRatePct, latencyFromHistogram, throughputRps } from '../stats.ts';
-import type { ErrorCategory, GeneratorLoad, LevelSummary, ProgressEvent, TimelinePoint } from '../types.ts';
-import { ERROR_CATEGORIES } from '../types.ts';
-import { BodyTooLargeError, RequestTimeoutError, classifyError, classifyStatus } from './classify-error.ts';
-import { HIGHEST_TRACKABLE_US, createLatencyHistogram, encodeHistogram, initHistograms } from './histogram.ts';
+import { errorRatePct, latencyFromHistogram, throughputRps } from '../stats.ts';
+import type { GeneratorLoad, LevelSummary, ProgressEvent } from '../types.ts';
+import { createLatencyHistogram, decodeHistogramWasm, encodeHistogram, initHistograms } from './histogram.ts';
+import { TimelineMerger, mergeShardCounts } from './level-merge.ts';
+import { LevelShard, type CheckResponse, type PayloadContext, type ShardCounters, type ShardPlan, type ShardResult } from './level-shard.ts';
+import type { FromThread, ThreadLoad, ToThread } from './thread-messages.ts';
 
-/** What `check(response)` receives; the body is buffered only when a check is set. */
-export interface CheckResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  json<T = unknown>(): T;
-}
-
-/** Context given to a payload function, so that every body can be unique. */
-export interface PayloadContext {
-  level: number;
-  worker: number;
-  iteration: number;
-  challengeId: string;
-}
+export type { CheckResponse, PayloadContext } from './level-shard.ts';
 
 /** Where raw rows go; `write` returns false when the consumer wants the engine to wait for `drain`. */
 export interface RawSink {
-  write(chunk: string): boolean;
+  write(chunk: string | Uint8Array): boolean;
   waitDrain(): Promise<void>;
 }
 
@@ -34,7 +26,7 @@ export interface LevelPlan {
   scenario: string;
   concurrency: number;
   url: URL;
-  method: Dispatcher.HttpMethod;
+  method: string;
   headers: Record<string, string>;
   /** A fixed body (serialised once) or a function producing one per request. */
   body?: string | ((ctx: PayloadContext) => string);
@@ -49,488 +41,408 @@ export interface LevelPlan {
   onProgress?: (event: ProgressEvent) => void;
   /** Aborting ends the level at once; the result is marked partial. */
   signal?: AbortSignal;
-  /** Generator saturation thresholds (defaults: 90% of a core, 20 ms event-loop delay p99). */
+  /** Generator saturation thresholds (defaults: 90% of a core, 5 ms event-loop delay p99). */
   clientBound?: { cpuPct: number; eventLoopP99Ms: number };
+  /**
+   * Event loops that share the level's connections: 1 (default) runs them here; N > 1 or 'auto'
+   * spreads them over worker threads (a static body and no check only; see perf/README.md).
+   */
+  threads?: number | 'auto';
 }
 
 /** The measured part of a level summary (the SLO verdict is added by the caller). */
 export type LevelMeasurement = Omit<LevelSummary, 'slo' | 'skipped'>;
 
-const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
-const MAX_SAMPLE_LENGTH = 200;
-const RAW_FLUSH_CHARS = 64 * 1024;
 const ELD_RESOLUTION_MS = 10;
+const PROGRESS_CHECK_MS = 250;
+/** Below this many connections per thread, another thread costs more than it brings. */
+const MIN_CONNECTIONS_PER_THREAD = 16;
+
 /**
- * Event-loop delay p99 above which a level counts as client-bound. A few ms of delay are common
- * when the target shares the machine's cores (the generator is descheduled, not saturated);
- * 20 ms late timers distort latencies enough to distrust the level.
+ * Why `generator_threads` cannot be used as asked, or undefined. Functions (a payload function,
+ * a check) live in the bench file's module and cannot be sent to another thread.
  */
-export const CLIENT_BOUND_EVENT_LOOP_MS = 20;
-/** How long an interrupted level waits for its in-flight requests. */
-const INTERRUPT_GRACE_MS = 1000;
-
-/** Thrown into in-flight requests when the level ends; such requests are not counted. */
-class LevelEndedError extends Error {
-  readonly code = 'LOADBENCH_LEVEL_ENDED';
-}
-
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+export function generatorThreadsProblem(threads: number | 'auto' | undefined, payloadIsFunction: boolean, hasCheck: boolean): string | undefined {
+  if (typeof threads !== 'number' || threads <= 1 || (!payloadIsFunction && !hasCheck)) return undefined;
+  const what = [payloadIsFunction ? 'a payload function' : '', hasCheck ? 'a check' : ''].filter(Boolean).join(' and ');
+  return (
+    `generator_threads: found ${threads} with ${what}, expected 1 or "auto": functions cannot be sent to worker threads. ` +
+    'Use a static payload and no check to spread the connections over threads, or set generator_threads: 1'
+  );
 }
 
 /**
- * Closed-loop load at one concurrency level: `concurrency` workers, each with its own undici
- * `Client` (one connection), each sending its next request as soon as the previous one ended.
- * Uses undici's `dispatch()` handler API, so no body stream or promise is created per response.
- * Never prints; reports progress through `onProgress`.
+ * How many event loops run a level: `auto` is one per available core but one (left to the main
+ * thread and whatever else runs on the machine), at most one per 16 connections, and 1 when
+ * the level has a payload function or a check.
+ * @throws Error when threads > 1 is asked together with a payload function or a check
+ */
+export function resolveGeneratorThreads(plan: Pick<LevelPlan, 'threads' | 'concurrency' | 'body' | 'check'>): number {
+  const payloadIsFunction = typeof plan.body === 'function';
+  const hasCheck = plan.check !== undefined;
+  const problem = generatorThreadsProblem(plan.threads, payloadIsFunction, hasCheck);
+  if (problem) throw new Error(problem);
+  if (plan.threads === undefined || plan.threads === 1) return 1;
+  if (plan.threads === 'auto') {
+    if (payloadIsFunction || hasCheck) return 1;
+    const byCores = availableParallelism() - 1;
+    const byConnections = Math.floor(plan.concurrency / MIN_CONNECTIONS_PER_THREAD);
+    return Math.max(1, Math.min(byCores, byConnections));
+  }
+  return Math.max(1, Math.min(Math.floor(plan.threads), plan.concurrency));
+}
+
+/** Splits `total` into `parts` integers that differ by at most one, larger first. Pure. */
+export function splitEvenly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0));
+}
+
+/** What the controller needs from a shard, wherever it runs. */
+interface ShardHandle {
+  readonly ready: Promise<void>;
+  start(): void;
+  measure(epochMs: number): void;
+  stop(): void;
+  counters(): ShardCounters;
+  /** Settles after the shard stopped: its counts and its latency histogram (the caller destroys it). */
+  readonly done: Promise<{ result: ShardResult; histogram: Histogram; load?: ThreadLoad }>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Closed-loop load at one concurrency level: `concurrency` connections, each sending its next
+ * request as soon as the previous one ended, over loadbench's own HTTP/1.1 client (http1.ts).
+ * With `threads` > 1 the connections are spread over worker threads whose counts, histograms,
+ * timelines and raw rows are merged into one result. Never prints; reports through `onProgress`.
  */
 export async function runLevel(plan: LevelPlan): Promise<LevelMeasurement> {
   await initHistograms();
-  const run = new LevelRun(plan);
+  const threads = resolveGeneratorThreads(plan);
+  const controller = new LevelController(plan, threads);
   try {
-    return await run.execute();
+    return await controller.execute();
   } finally {
-    run.dispose();
+    await controller.dispose();
   }
 }
 
-/** One worker: one connection, one request in flight. It is its own undici handler, reused for every request. */
-class Worker implements Dispatcher.DispatchHandler {
-  readonly client: Client;
-  readonly opts: Dispatcher.DispatchOptions;
-  iteration = 0;
-  inFlight = false;
-  counted = false;
-  start = 0;
-  status = 0;
-  bytes = 0;
-  rawHeaders: Buffer[] | string[] | null = null;
-  chunks: Buffer[] | null = null;
-  abortFn: ((err?: Error) => void) | null = null;
-  settled = false;
-  readonly next = (): void => this.run.send(this);
+/** Runs one level over one or more shards: the clock (warm-up, measure, end), progress and the merge. */
+class LevelController {
+  readonly shards: ShardHandle[] = [];
+  readonly timeline: TimelineMerger;
+  measureEpochMs = 0;
+  startEpochMs = 0;
+  measuring = false;
+  partial = false;
+  stopped = false;
+  timers: NodeJS.Timeout[] = [];
+  lastProgress = { t: 0, requests: 0 };
+  rawChain: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly id: number,
-    readonly run: LevelRun,
-    plan: LevelPlan,
+    readonly plan: LevelPlan,
+    readonly threads: number,
   ) {
-    const timeoutMs = plan.timeoutSeconds * 1000;
-    this.client = new Client(plan.url.origin, {
-      pipelining: 1,
-      connect: { timeout: timeoutMs },
-      // Backstops only: the engine's own sweep enforces the total timeout (headers + body).
-      headersTimeout: timeoutMs + 1000,
-      bodyTimeout: timeoutMs + 1000,
-      keepAliveTimeout: 30_000,
+    this.timeline = new TimelineMerger(threads, () => this.measureEpochMs);
+    const connections = splitEvenly(plan.concurrency, threads);
+    const requests = plan.requestsPerLevel === undefined ? undefined : splitEvenly(plan.requestsPerLevel, threads);
+    let firstWorker = 0;
+    connections.forEach((n, i) => {
+      const shardPlan: ShardPlan = {
+        scenario: plan.scenario,
+        levelConcurrency: plan.concurrency,
+        connections: n,
+        firstWorker,
+        url: plan.url.href,
+        method: plan.method,
+        headers: plan.headers,
+        body: typeof plan.body === 'string' ? plan.body : undefined,
+        challengeId: plan.challengeId,
+        timeoutSeconds: plan.timeoutSeconds,
+        maxBodyBytes: plan.maxBodyBytes,
+        requests: requests?.[i],
+        raw: plan.raw !== undefined,
+      };
+      firstWorker += n;
+      this.shards.push(threads === 1 ? this.localShard(shardPlan) : this.threadShard(shardPlan));
     });
-    this.opts = {
-      path: plan.url.pathname + plan.url.search,
-      method: plan.method,
-      headers: plan.headers,
-      body: typeof plan.body === 'string' ? Buffer.from(plan.body) : undefined,
+  }
+
+  localShard(shardPlan: ShardPlan): ShardHandle {
+    const { plan } = this;
+    const sink = plan.raw;
+    const shard = new LevelShard(
+      shardPlan,
+      {
+        raw: sink ? (chunk) => sink.write(chunk) : undefined,
+        rawDrain: sink ? () => sink.waitDrain() : undefined,
+        second: (report, histogram) => this.timeline.add(report, histogram),
+      },
+      typeof plan.body === 'function' ? plan.body : undefined,
+      plan.check,
+    );
+    return {
+      ready: Promise.resolve(),
+      start: () => shard.start(),
+      measure: (epochMs) => shard.beginMeasure(epochMs - performance.timeOrigin),
+      stop: () => shard.stop(),
+      counters: () => shard.counters(),
+      done: shard.idle.then(() => {
+        const result = shard.finish();
+        const histogram = createLatencyHistogram();
+        histogram.add(shard.histogram);
+        return { result, histogram };
+      }),
+      dispose: async () => shard.dispose(),
     };
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
-    this.status = statusCode;
-    if (this.chunks) this.rawHeaders = rawHeaders;
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    this.bytes += chunk.length;
-    if (this.bytes > this.run.plan.maxBodyBytes) {
-      this.abortFn?.(new BodyTooLargeError(this.run.plan.maxBodyBytes));
-      return false;
-    }
-    if (this.chunks) this.chunks.push(chunk);
-    return true;
-  }
-
-  onComplete(): void {
-    this.run.complete(this, undefined);
-  }
-
-  onError(err: Error): void {
-    this.run.complete(this, err);
-  }
-}
-
-function headersToRecord(raw: Buffer[] | string[] | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!raw) return out;
-  for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i]).toLowerCase()] = String(raw[i + 1]);
-  return out;
-}
-
-/** State of one running level. */
-class LevelRun {
-  readonly workers: Worker[] = [];
-  readonly histogram: Histogram = createLatencyHistogram();
-  readonly secondHistogram: Histogram = createLatencyHistogram();
-  readonly errors = new Float64Array(ERROR_CATEGORIES.length);
-  readonly errorSamples = new Map<ErrorCategory, Set<string>>();
-  readonly statusCodes = new Map<number, number>();
-  readonly timeline: TimelinePoint[] = [];
-  readonly categoryIndex = new Map(ERROR_CATEGORIES.map((c, i) => [c, i] as const));
-  readonly timeoutMs: number;
-  readonly scenarioCsv: string;
-  readonly rowPrefix: string;
-
-  measuring = false;
-  stopped = false;
-  draining = false;
-  drainTimer: NodeJS.Timeout | undefined;
-  partial = false;
-  tStart = 0;
-  tMeasure = 0;
-  tEnd = 0;
-  warmupRequests = 0;
-  requests = 0;
-  successes = 0;
-  toIssue = Infinity;
-  inFlightCounted = 0;
-  second = { start: 0, requests: 0, successes: 0, failures: 0 };
-  rawBuffer = '';
-  rawBlocked: Promise<void> | null = null;
-  finish!: () => void;
-  ticker: NodeJS.Timeout | undefined;
-  lastProgress = { t: 0, requests: 0 };
-
-  constructor(readonly plan: LevelPlan) {
-    this.timeoutMs = plan.timeoutSeconds * 1000;
-    this.scenarioCsv = csvField(plan.scenario);
-    this.rowPrefix = `${this.scenarioCsv},${plan.concurrency},`;
-    for (let i = 0; i < plan.concurrency; i++) this.workers.push(new Worker(i, this, plan));
+  threadShard(shardPlan: ShardPlan): ShardHandle {
+    const worker = startThread(shardPlan);
+    let counters: ShardCounters = { requests: 0, successes: 0, failures: 0, warmupRequests: 0 };
+    const post = (m: ToThread): void => worker.postMessage(m);
+    let resolveReady!: () => void;
+    let resolveDone!: (v: { result: ShardResult; histogram: Histogram; load: ThreadLoad }) => void;
+    let fail!: (e: Error) => void;
+    const ready = new Promise<void>((resolve) => (resolveReady = resolve));
+    const done = new Promise<{ result: ShardResult; histogram: Histogram; load: ThreadLoad }>((resolve) => (resolveDone = resolve));
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    // Whichever comes first: a thread that fails fails the level.
+    const readyOrFail = Promise.race([ready, failed]);
+    const doneOrFail = Promise.race([done, failed]);
+    readyOrFail.catch(() => undefined);
+    doneOrFail.catch(() => undefined);
+    let finished = false;
+    worker.on('message', (m: FromThread) => {
+      switch (m.type) {
+        case 'ready':
+          resolveReady();
+          break;
+        case 'counters':
+          counters = m.counters;
+          break;
+        case 'second': {
+          const h = decodeHistogramWasm(m.histogram);
+          this.timeline.add(m.report, h);
+          h.destroy();
+          break;
+        }
+        case 'raw': {
+          const chunk = Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength);
+          this.rawChain = this.rawChain.then(async () => {
+            if (!this.plan.raw!.write(chunk)) await this.plan.raw!.waitDrain();
+            if (!finished) post({ type: 'raw-ack' });
+          });
+          break;
+        }
+        case 'result':
+          finished = true;
+          counters = { requests: m.result.requests, successes: m.result.successes, failures: m.result.requests - m.result.successes, warmupRequests: m.result.warmupRequests };
+          resolveDone({ result: m.result, histogram: decodeHistogramWasm(m.histogram), load: m.load });
+          break;
+        case 'error':
+          fail(new Error(`generator thread failed: ${m.message}`));
+          break;
+      }
+    });
+    worker.on('error', (e) => fail(new Error(`generator thread failed: ${e.message}`)));
+    worker.on('exit', (code) => {
+      if (!finished) fail(new Error(`generator thread exited (code ${code}) before its result`));
+    });
+    return {
+      ready: readyOrFail,
+      start: () => post({ type: 'start' }),
+      measure: (epochMs) => post({ type: 'measure', epochMs }),
+      stop: () => post({ type: 'stop' }),
+      counters: () => counters,
+      done: doneOrFail,
+      dispose: async () => {
+        await worker.terminate();
+      },
+    };
   }
 
   async execute(): Promise<LevelMeasurement> {
     const { plan } = this;
+    await Promise.all(this.shards.map((s) => s.ready));
     const cpuStart = process.cpuUsage();
     const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     eld.enable();
-    const done = new Promise<void>((resolve) => (this.finish = resolve));
     const onAbort = (): void => {
       this.partial = true;
-      this.drain();
+      this.stop();
     };
-    if (plan.signal?.aborted) onAbort();
     plan.signal?.addEventListener('abort', onAbort, { once: true });
 
-    this.tStart = performance.now();
+    const tStart = performance.now();
+    this.startEpochMs = performance.timeOrigin + tStart;
+    if (plan.signal?.aborted) onAbort();
+    // Without a warm-up the first requests are already measured: the phase starts before them.
     if (plan.warmupSeconds > 0) {
-      setTimeout(() => this.beginMeasure(), plan.warmupSeconds * 1000).unref();
+      this.timers.push(setTimeout(() => this.beginMeasure(), plan.warmupSeconds * 1000));
     } else {
       this.beginMeasure();
     }
-    const tick = Math.max(10, Math.min(100, this.timeoutMs / 4));
-    this.ticker = setInterval(() => this.onTick(), tick);
-    if (!this.stopped) for (const w of this.workers) this.send(w);
-    await done;
-    clearInterval(this.ticker);
-    plan.signal?.removeEventListener('abort', onAbort);
-    eld.disable();
-    await this.closeClients();
-    this.flushRaw(true);
+    for (const s of this.shards) s.start();
+    this.timers.push(setInterval(() => this.maybeProgress(), PROGRESS_CHECK_MS));
+    this.maybeProgress();
 
-    const wallMs = performance.now() - this.tStart;
+    let outcomes: Awaited<ShardHandle['done']>[];
+    try {
+      outcomes = await Promise.all(this.shards.map((s) => s.done));
+    } finally {
+      for (const t of this.timers) clearTimeout(t);
+      plan.signal?.removeEventListener('abort', onAbort);
+      eld.disable();
+    }
+    await this.rawChain;
+
+    const wallMs = performance.now() - tStart;
     const cpu = process.cpuUsage(cpuStart);
     const cpuPct = wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0;
-    // The histogram holds whole timer intervals, so the resolution itself is subtracted to get the delay.
-    const eldP99 = eld.count > 0 ? Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS) : 0;
-    const limits = plan.clientBound ?? { cpuPct: 90, eventLoopP99Ms: CLIENT_BOUND_EVENT_LOOP_MS };
-    const generator: GeneratorLoad = {
-      cpu_pct: Math.round(cpuPct * 10) / 10,
-      event_loop_delay_p99_ms: Math.round(eldP99 * 1000) / 1000,
-      client_bound: cpuPct >= limits.cpuPct || eldP99 > limits.eventLoopP99Ms,
-    };
-    return this.result(generator);
+    const limits = plan.clientBound ?? { cpuPct: 90, eventLoopP99Ms: 5 };
+    let generator: GeneratorLoad;
+    if (this.threads === 1) {
+      // The histogram holds whole timer intervals, so the resolution itself is subtracted to get the delay.
+      const eldP99 = eld.count > 0 ? Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS) : 0;
+      generator = {
+        cpu_pct: Math.round(cpuPct * 10) / 10,
+        event_loop_delay_p99_ms: Math.round(eldP99 * 1000) / 1000,
+        client_bound: cpuPct >= limits.cpuPct || eldP99 > limits.eventLoopP99Ms,
+      };
+    } else {
+      // Process CPU spans every thread; saturation is judged per generator thread, by how busy its event loop was.
+      const loads = outcomes.map((o) => o.load!);
+      const busiest = Math.max(...loads.map((l) => l.utilization)) * 100;
+      const eldP99 = Math.max(...loads.map((l) => l.eventLoopDelayP99Ms));
+      generator = {
+        cpu_pct: Math.round(cpuPct * 10) / 10,
+        event_loop_delay_p99_ms: Math.round(eldP99 * 1000) / 1000,
+        client_bound: busiest >= limits.cpuPct || eldP99 > limits.eventLoopP99Ms,
+        threads: this.threads,
+      };
+    }
+    return this.result(outcomes, generator);
   }
 
   beginMeasure(): void {
     if (this.stopped) return;
     this.measuring = true;
-    this.tMeasure = performance.now();
-    this.second = { start: this.tMeasure, requests: 0, successes: 0, failures: 0 };
-    this.secondHistogram.reset();
-    const { plan } = this;
-    if (plan.requestsPerLevel !== undefined) {
-      this.toIssue = plan.requestsPerLevel;
-    } else {
-      const ms = (plan.durationSeconds ?? 0) * 1000;
-      setTimeout(() => this.stop(), ms).unref();
+    this.measureEpochMs = performance.timeOrigin + performance.now();
+    for (const s of this.shards) s.measure(this.measureEpochMs);
+    if (this.plan.requestsPerLevel === undefined) {
+      this.timers.push(setTimeout(() => this.stop(), (this.plan.durationSeconds ?? 0) * 1000));
     }
   }
 
-  /**
-   * On interruption: send nothing more, give in-flight requests a short grace to finish (they
-   * are counted), then end the level.
-   */
-  drain(): void {
-    if (this.stopped || this.draining) return;
-    this.draining = true;
-    this.drainTimer = setTimeout(() => this.stop(), INTERRUPT_GRACE_MS);
-    this.drainTimer.unref();
-    if (this.workers.every((w) => !w.inFlight)) this.stop();
-  }
-
-  /** Ends the level now: no new requests, in-flight ones are aborted and not counted. */
   stop(): void {
     if (this.stopped) return;
-    this.tEnd = this.measuring ? performance.now() : this.tStart;
-    this.halt();
-  }
-
-  halt(): void {
     this.stopped = true;
-    for (const w of this.workers) {
-      if (!w.inFlight) continue;
-      const ended = new LevelEndedError('level ended');
-      // A request still queued (not yet connected) has no abort function: failing its client ends it.
-      if (w.abortFn) w.abortFn(ended);
-      else void w.client.destroy(ended).catch(() => undefined);
-    }
-    this.checkFinished();
+    for (const s of this.shards) s.stop();
   }
 
-  checkFinished(): void {
-    if (this.workers.every((w) => !w.inFlight)) this.finish();
-  }
-
-  send(w: Worker): void {
-    if (this.stopped) {
-      this.checkFinished();
-      return;
-    }
-    if (this.draining) {
-      if (this.workers.every((x) => !x.inFlight)) this.stop();
-      return;
-    }
-    if (this.rawBlocked) {
-      void this.rawBlocked.then(w.next);
-      return;
-    }
-    if (this.measuring && this.plan.requestsPerLevel !== undefined) {
-      if (this.toIssue <= 0) {
-        if (this.inFlightCounted === 0) this.endRequestsMode();
-        return;
-      }
-      this.toIssue--;
-      this.inFlightCounted++;
-      w.counted = true;
-    } else {
-      w.counted = false;
-    }
-    const body = this.plan.body;
-    if (typeof body === 'function') {
-      w.opts.body = body({
-        level: this.plan.concurrency,
-        worker: w.id,
-        iteration: w.iteration,
-        challengeId: this.plan.challengeId,
-      });
-    }
-    w.iteration++;
-    w.status = 0;
-    w.bytes = 0;
-    w.abortFn = null;
-    if (this.plan.check) w.chunks = [];
-    w.inFlight = true;
-    w.start = performance.now();
-    w.client.dispatch(w.opts, w);
-  }
-
-  endRequestsMode(): void {
-    if (this.stopped) return;
-    this.tEnd = performance.now();
-    this.halt();
-  }
-
-  complete(w: Worker, err: Error | undefined): void {
-    if (!w.inFlight) return;
-    const end = performance.now();
-    w.inFlight = false;
-    if (err && (err as { code?: string }).code === 'LOADBENCH_LEVEL_ENDED') {
-      if (w.counted) this.inFlightCounted--;
-      this.checkFinished();
-      return;
-    }
-    let category: ErrorCategory | undefined;
-    let message = '';
-    if (err) {
-      category = classifyError(err);
-      message = err.message;
-    } else {
-      category = classifyStatus(w.status);
-      if (category) message = `HTTP ${w.status}`;
-    }
-    if (!category && this.plan.check) {
-      const verdict = this.runCheck(w);
-      if (verdict !== true) {
-        category = 'check_failed';
-        message = typeof verdict === 'string' ? verdict : 'check returned false';
-      }
-    }
-    w.chunks = null;
-    this.record(w, end, category, message);
-    queueMicrotask(w.next);
-  }
-
-  runCheck(w: Worker): true | string | false {
-    const body = Buffer.concat(w.chunks ?? []).toString('utf8');
-    const response: CheckResponse = {
-      status: w.status,
-      headers: headersToRecord(w.rawHeaders),
-      body,
-      json: <T>() => JSON.parse(body) as T,
-    };
-    try {
-      const out = this.plan.check!(response);
-      if (out instanceof Promise) return 'check returned a Promise: checks must be synchronous';
-      return out === false ? false : true;
-    } catch (error) {
-      return `check threw: ${(error as Error).message}`;
-    }
-  }
-
-  record(w: Worker, end: number, category: ErrorCategory | undefined, message: string): void {
-    const counted =
-      this.plan.requestsPerLevel !== undefined ? w.counted : this.measuring && !this.stopped && end >= this.tMeasure;
-    if (w.counted) this.inFlightCounted--;
-    if (!counted) {
-      this.warmupRequests++;
-      return;
-    }
-    const latencyUs = Math.min(HIGHEST_TRACKABLE_US, Math.max(1, Math.round((end - w.start) * 1000)));
-    this.requests++;
-    this.second.requests++;
-    if (w.status > 0) this.statusCodes.set(w.status, (this.statusCodes.get(w.status) ?? 0) + 1);
-    if (category === undefined) {
-      this.successes++;
-      this.second.successes++;
-      this.histogram.recordValue(latencyUs);
-      this.secondHistogram.recordValue(latencyUs);
-    } else {
-      this.errors[this.categoryIndex.get(category)!]!++;
-      this.second.failures++;
-      this.sampleError(category, message);
-    }
-    if (this.plan.raw) {
-      this.rawBuffer += `${this.rowPrefix}${w.id},${Math.round(performance.timeOrigin + end)},${latencyUs / 1000},${
-        w.status
-      },${category === undefined ? 1 : 0},${category ?? ''}\n`;
-      if (this.rawBuffer.length >= RAW_FLUSH_CHARS) this.flushRaw(false);
-    }
-  }
-
-  sampleError(category: ErrorCategory, message: string): void {
-    let set = this.errorSamples.get(category);
-    if (!set) this.errorSamples.set(category, (set = new Set()));
-    if (set.size < MAX_ERROR_SAMPLES_PER_CATEGORY) set.add(message.slice(0, MAX_SAMPLE_LENGTH));
-  }
-
-  flushRaw(final: boolean): void {
-    const sink = this.plan.raw;
-    if (!sink || this.rawBuffer.length === 0) return;
-    const ok = sink.write(this.rawBuffer);
-    this.rawBuffer = '';
-    if (!ok && !final && !this.rawBlocked) {
-      // Back-pressure: workers wait for the disk instead of growing memory without bound.
-      this.rawBlocked = sink.waitDrain().then(() => {
-        this.rawBlocked = null;
-      });
-    }
-  }
-
-  onTick(): void {
+  maybeProgress(): void {
     const now = performance.now();
-    for (const w of this.workers) {
-      if (w.inFlight && now - w.start > this.timeoutMs) w.abortFn?.(new RequestTimeoutError(this.timeoutMs));
-    }
-    if (this.measuring && !this.stopped && now - this.second.start >= 1000) this.rollSecond(now);
-    if (now - this.lastProgress.t >= 1000) this.emitProgress(now);
-  }
-
-  rollSecond(now: number): void {
-    const s = this.second;
-    this.timeline.push({
-      t_ms: Math.round(performance.timeOrigin + s.start),
-      requests: s.requests,
-      successes: s.successes,
-      failures: s.failures,
-      p95_ms: s.successes > 0 ? this.secondHistogram.getValueAtPercentile(95) / 1000 : 0,
-    });
-    this.secondHistogram.reset();
-    this.second = { start: now, requests: 0, successes: 0, failures: 0 };
-  }
-
-  emitProgress(now: number): void {
+    if (now - this.lastProgress.t < 1000) return;
     const { plan } = this;
-    const total = this.requests + this.warmupRequests;
+    const c = this.shards.map((s) => s.counters());
+    const requests = c.reduce((a, x) => a + x.requests, 0);
+    const total = requests + c.reduce((a, x) => a + x.warmupRequests, 0);
     const dt = (now - this.lastProgress.t) / 1000;
     const rps = this.lastProgress.t > 0 && dt > 0 ? (total - this.lastProgress.requests) / dt : 0;
     this.lastProgress = { t: now, requests: total };
     if (!plan.onProgress) return;
-    const failures = this.errors.reduce((a, b) => a + b, 0);
+    const nowEpoch = performance.timeOrigin + now;
+    const cumulative = this.timeline.cumulative;
     plan.onProgress({
       scenario: plan.scenario,
       concurrency: plan.concurrency,
       phase: this.measuring ? 'measure' : 'warmup',
-      elapsed_s: Math.round(((this.measuring ? now - this.tMeasure : now - this.tStart) / 1000) * 10) / 10,
+      elapsed_s: Math.round(((this.measuring ? nowEpoch - this.measureEpochMs : nowEpoch - this.startEpochMs) / 1000) * 10) / 10,
       total_s: this.measuring ? plan.durationSeconds : plan.warmupSeconds,
       total_requests: this.measuring ? plan.requestsPerLevel : undefined,
-      requests: this.requests,
-      failures,
+      requests,
+      failures: c.reduce((a, x) => a + x.failures, 0),
       current_rps: Math.round(rps),
-      p95_ms: this.histogram.totalCount > 0 ? this.histogram.getValueAtPercentile(95) / 1000 : 0,
+      p95_ms: cumulative.totalCount > 0 ? cumulative.getValueAtPercentile(95) / 1000 : 0,
     });
   }
 
-  async closeClients(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.client.destroy().catch(() => undefined)));
-  }
-
-  result(generator: GeneratorLoad): LevelMeasurement {
+  result(outcomes: Awaited<ShardHandle['done']>[], generator: GeneratorLoad): LevelMeasurement {
     const { plan } = this;
-    if (this.measuring && this.second.requests > 0) this.rollSecond(this.tEnd);
-    const durationS = this.measuring ? Math.max(0, this.tEnd - this.tMeasure) / 1000 : 0;
-    const failures = this.requests - this.successes;
-    const errors = emptyErrorCounts();
-    ERROR_CATEGORIES.forEach((c, i) => (errors[c] = this.errors[i] ?? 0));
-    const errorSamples = [...this.errorSamples].flatMap(([category, set]) =>
-      [...set].map((message) => ({ category, message })),
-    );
-    return {
-      scenario: plan.scenario,
-      concurrency: plan.concurrency,
-      requests: this.requests,
-      successes: this.successes,
-      failures,
-      error_rate_pct: errorRatePct(failures, this.requests),
-      throughput_rps: throughputRps(this.successes, durationS),
-      latency_ms: latencyFromHistogram(this.histogram),
-      duration_s: Math.round(durationS * 1000) / 1000,
-      started_at_ms: Math.round(performance.timeOrigin + (this.measuring ? this.tMeasure : this.tStart)),
-      warmup_requests: this.warmupRequests,
-      errors,
-      error_samples: errorSamples,
-      status_codes: Object.fromEntries([...this.statusCodes].map(([k, v]) => [String(k), v])),
-      histogram: encodeHistogram(this.histogram),
-      timeline: this.timeline,
-      generator,
-      partial: this.partial,
-    };
+    const merged = mergeShardCounts(outcomes.map((o) => o.result));
+    const histogram = createLatencyHistogram();
+    try {
+      for (const o of outcomes) histogram.add(o.histogram);
+      const durationS = this.measuring && merged.endEpochMs > 0 ? Math.max(0, merged.endEpochMs - this.measureEpochMs) / 1000 : 0;
+      const failures = merged.requests - merged.successes;
+      return {
+        scenario: plan.scenario,
+        concurrency: plan.concurrency,
+        requests: merged.requests,
+        successes: merged.successes,
+        failures,
+        error_rate_pct: errorRatePct(failures, merged.requests),
+        throughput_rps: throughputRps(merged.successes, durationS),
+        latency_ms: latencyFromHistogram(histogram),
+        duration_s: Math.round(durationS * 1000) / 1000,
+        started_at_ms: Math.round(this.measuring ? this.measureEpochMs : this.startEpochMs),
+        warmup_requests: merged.warmupRequests,
+        errors: merged.errors,
+        error_samples: merged.errorSamples,
+        status_codes: merged.statusCodes,
+        histogram: encodeHistogram(histogram),
+        timeline: this.measuring ? this.timeline.timeline() : [],
+        generator,
+        partial: this.partial,
+      };
+    } finally {
+      histogram.destroy();
+      for (const o of outcomes) o.histogram.destroy();
+    }
   }
 
-  dispose(): void {
-    clearInterval(this.ticker);
-    clearTimeout(this.drainTimer);
-    this.histogram.destroy();
-    this.secondHistogram.destroy();
+  async dispose(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.stop();
+    await Promise.all(this.shards.map((s) => s.dispose().catch(() => undefined)));
+    this.timeline.dispose();
   }
+}
+
+// Worker threads get no TypeScript loader: the bootstrap registers tsx's, then imports the entry.
+const BOOTSTRAP = `
+const { workerData, parentPort } = require('node:worker_threads');
+import(workerData.tsx)
+  .then((api) => api.register(), (error) => {
+    throw new Error('cannot load tsx in the generator thread: ' + error.message);
+  })
+  .then(() => import(workerData.entry))
+  .catch((error) => parentPort.postMessage({ type: 'error', message: String((error && error.stack) || error) }));
+`;
+
+let tsxApi: string | undefined;
+
+/** URL of tsx's ESM API (`register()`), found through its package exports. */
+function tsxApiUrl(): string {
+  if (tsxApi) return tsxApi;
+  try {
+    const require = createRequire(import.meta.url);
+    const manifest = require.resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+    const file = pkg.exports['./esm/api']?.import?.default;
+    if (!file) throw new Error('tsx has no ./esm/api export');
+    tsxApi = pathToFileURL(join(dirname(manifest), file)).href;
+    return tsxApi;
+  } catch (error) {
+    throw new Error(`generator_threads > 1 needs the tsx package (it loads the engine in worker threads): ${(error as Error).message}`);
+  }
+}
+
+/** A generator thread running `level-thread.ts`. */
+function startThread(plan: ShardPlan): Worker {
+  const entry = new URL('./level-thread.ts', import.meta.url).href;
+  // No inherited flags: the parent's loaders and profilers are not the thread's business.
+  return new Worker(BOOTSTRAP, { eval: true, workerData: { tsx: tsxApiUrl(), entry, plan }, execArgv: [] });
 }

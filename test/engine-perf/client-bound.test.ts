@@ -41,4 +41,13 @@ describe('the generator checks itself', () => {
     expect(r.generator.event_loop_delay_p99_ms).toBeLessThan(20);
     expect(r.generator.client_bound).toBe(false);
   });
+
+  it('judges each generator thread by how busy its event loop was', async () => {
+    const busy = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 0.001, eventLoopP99Ms: 1000 } }));
+    expect(busy.generator.threads).toBe(2);
+    expect(busy.generator.client_bound).toBe(true);
+    // No event loop can be busier than 100 % of the time.
+    const never = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 100.1, eventLoopP99Ms: 1000 } }));
+    expect(never.generator.client_bound).toBe(false);
+  });
 });

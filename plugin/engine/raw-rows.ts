@@ -1,0 +1,93 @@
+import { ERROR_CATEGORIES, type ErrorCategory } from '../types.ts';
+
+/** Raw rows are handed out in chunks of about this many bytes. */
+export const RAW_CHUNK_BYTES = 64 * 1024;
+// Longest row after the scenario prefix: worker, 16-digit timestamp, latency, status, ok, category.
+const MAX_ROW_TAIL = 128;
+
+function csvField(text: string): string {
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const CATEGORY_BYTES = new Map<ErrorCategory, Buffer>(ERROR_CATEGORIES.map((c) => [c, Buffer.from(`,0,${c}\n`)] as const));
+const OK_TAIL = Buffer.from(',1,\n');
+
+/**
+ * Encodes raw CSV rows (`scenario,concurrency,worker,timestamp_ms,latency_ms,status,ok,error`)
+ * straight into a byte buffer: no string per row, one buffer per ~64 KiB of rows. The
+ * latency is written as `µs / 1000` with trailing zeros dropped, as `String(us / 1000)` would.
+ */
+export class RawRowEncoder {
+  private readonly prefix: Buffer;
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(scenario: string, concurrency: number) {
+    this.prefix = Buffer.from(`${csvField(scenario)},${concurrency},`);
+    this.buf = this.fresh();
+  }
+
+  private fresh(): Buffer {
+    // Not from the shared pool: a chunk is handed over whole (possibly to another thread).
+    return Buffer.allocUnsafeSlow(RAW_CHUNK_BYTES + this.prefix.length + MAX_ROW_TAIL);
+  }
+
+  /** Bytes waiting to be taken. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Whether a chunk is ready to be taken. */
+  get full(): boolean {
+    return this.pos >= RAW_CHUNK_BYTES;
+  }
+
+  /** Appends one row. `latencyUs` and `timestampMs` are non-negative integers. */
+  row(worker: number, timestampMs: number, latencyUs: number, status: number, category: ErrorCategory | undefined): void {
+    const buf = this.buf;
+    let p = this.pos + this.prefix.copy(buf, this.pos);
+    p = writeUint(buf, p, worker);
+    buf[p++] = 44;
+    p = writeUint(buf, p, timestampMs);
+    buf[p++] = 44;
+    const whole = Math.floor(latencyUs / 1000);
+    p = writeUint(buf, p, whole);
+    let frac = latencyUs - whole * 1000;
+    if (frac > 0) {
+      buf[p++] = 46;
+      buf[p++] = 48 + Math.floor(frac / 100);
+      frac %= 100;
+      if (frac > 0) {
+        buf[p++] = 48 + Math.floor(frac / 10);
+        frac %= 10;
+        if (frac > 0) buf[p++] = 48 + frac;
+      }
+    }
+    buf[p++] = 44;
+    p = writeUint(buf, p, status);
+    p += (category === undefined ? OK_TAIL : CATEGORY_BYTES.get(category)!).copy(buf, p);
+    this.pos = p;
+  }
+
+  /** Takes the rows so far (a view on its own memory), or null when there are none. */
+  take(): Buffer | null {
+    if (this.pos === 0) return null;
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = this.fresh();
+    this.pos = 0;
+    return out;
+  }
+}
+
+/** Writes a non-negative integer in decimal; returns the new offset. */
+function writeUint(buf: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let q = p + digits;
+  for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 48 + (x % 10);
+  return p + digits;
+}
