@@ -5,7 +5,7 @@ import { ConfigError, formatIssues, loadConfig } from './config/load-config.ts';
 import { baselineTolerancesSchema, sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
 import { buildHeaders, payloadShape, redactSecrets, redactUrl, renderPayload, secretValues } from './request-builder.ts';
 import { RawCsvWriter } from './engine/raw-csv-writer.ts';
-import { runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
+import { generatorThreadsProblem, runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
 import { rawCsvPath } from './output-paths.ts';
 import { interruptSignal } from './interrupt.ts';
 import { evaluateSlo } from './slo.ts';
@@ -48,6 +48,8 @@ export interface ScenarioOptions {
   raw_csv?: boolean;
   /** Run each level this many times; the baseline gate judges the median (default 1). */
   repetitions?: number;
+  /** Worker threads sharing each level's connections: 1 (default), N or "auto"; N > 1 needs a static payload and no check. */
+  generator_threads?: number | 'auto';
   /** Baseline tolerances for this scenario (over config.yaml `baseline:`, whose `file` applies), or `false` to leave it out of the gate. */
   baseline?: false | Partial<z.input<typeof baselineTolerancesSchema>>;
   /** SLO thresholds for this scenario (merged over config.yaml `slo`), or `false` to judge nothing. */
@@ -74,6 +76,7 @@ const optionsSchema = z.strictObject({
   max_body_bytes: z.number().int().positive().optional(),
   raw_csv: z.boolean().optional(),
   repetitions: z.number().int().min(1).max(20).optional(),
+  generator_threads: workloadSchema.shape.generator_threads.unwrap().optional(),
   baseline: z.union([z.literal(false), baselineTolerancesSchema.partial()]).optional(),
   slo: z.union([z.literal(false), sloSchema.unwrap()]).optional(),
   stop_on_slo_failure: z.boolean().optional(),
@@ -110,6 +113,7 @@ export interface ResolvedScenario {
   maxBodyBytes: number;
   rawCsv: boolean;
   repetitions: number;
+  generatorThreads: number | 'auto';
   baselineOverride?: false | Partial<z.output<typeof baselineTolerancesSchema>>;
   slo: SloSpec;
   stopOnSloFailure: boolean;
@@ -161,6 +165,10 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     hasBody: payload !== undefined && method !== 'GET' && method !== 'HEAD',
   });
   const slo: SloSpec = o.slo === false ? {} : { ...config.slo, ...o.slo };
+  const generatorThreads = o.generator_threads ?? w.generator_threads;
+  const payloadIsFunction = typeof payload === 'function' && method !== 'GET' && method !== 'HEAD';
+  const threadsProblem = generatorThreadsProblem(generatorThreads, payloadIsFunction, o.check !== undefined);
+  if (threadsProblem) throw new ConfigError(where, [threadsProblem]);
   return {
     name,
     url: url!,
@@ -177,6 +185,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     maxBodyBytes: o.max_body_bytes ?? w.max_body_bytes,
     rawCsv: o.raw_csv ?? w.raw_csv,
     repetitions: o.repetitions ?? w.repetitions,
+    generatorThreads,
     baselineOverride: o.baseline,
     slo,
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
@@ -266,6 +275,7 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
               timeoutSeconds: s.timeoutSeconds,
               maxBodyBytes: s.maxBodyBytes,
               check: s.check,
+              threads: s.generatorThreads,
               raw: state.raw,
               signal: interruptSignal(),
               onProgress: (event: ProgressEvent) => sendProgress(provided, { type: 'progress', event }),

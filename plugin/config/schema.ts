@@ -62,6 +62,8 @@ export const workloadSchema = z.strictObject({
   max_body_bytes: z.number().int().positive().default(1024 * 1024),
   raw_csv: z.boolean().default(true),
   repetitions: z.number().int().min(1).max(20).default(1),
+  /** Worker threads sharing each level's connections: 1, N or "auto" (perf/README.md). */
+  generator_threads: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
 });
 
 /** The regression gate's tolerances; every key is also a scenario option (`baseline: { ... }`). */

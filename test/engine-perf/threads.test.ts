@@ -2,10 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../plugin/config/load-config.ts';
+import { configSchema } from '../../plugin/config/schema.ts';
 import { decodeHistogram } from '../../plugin/engine/histogram.ts';
 import { mergeShardCounts } from '../../plugin/engine/level-merge.ts';
 import { RawCsvWriter } from '../../plugin/engine/raw-csv-writer.ts';
 import { generatorThreadsProblem, resolveGeneratorThreads, runLevel, splitEvenly, type LevelMeasurement } from '../../plugin/engine/run-level.ts';
+import { resolveScenario } from '../../plugin/scenario.ts';
 import type { ProgressEvent } from '../../plugin/types.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
@@ -109,6 +112,31 @@ describe('generator_threads', () => {
     expect(resolveGeneratorThreads({ threads: 'auto', concurrency: 64, check: () => true })).toBe(1);
     expect(resolveGeneratorThreads({ threads: 8, concurrency: 3 })).toBe(3);
     expect(resolveGeneratorThreads({ threads: 'auto', concurrency: 4 })).toBe(1);
+  });
+});
+
+describe('generator_threads in config.yaml and scenario options', () => {
+  const config = (threads?: unknown) =>
+    configSchema.parse({
+      target: { url: 'http://127.0.0.1:1/submit', method: 'POST' },
+      workload: { concurrency_levels: [64], requests_per_level: 10, ...(threads === undefined ? {} : { generator_threads: threads }) },
+    });
+
+  it('defaults to 1, takes a number or "auto", and a scenario overrides it', () => {
+    expect(config().workload.generator_threads).toBe(1);
+    expect(config('auto').workload.generator_threads).toBe('auto');
+    expect(resolveScenario('s', {}, config(2)).generatorThreads).toBe(2);
+    expect(resolveScenario('s', { generator_threads: 'auto' }, config(2)).generatorThreads).toBe('auto');
+    expect(() => config(0)).toThrow();
+    expect(() => config('many')).toThrow();
+  });
+
+  it('names the scenario and the reason when threads meet a payload function or a check', () => {
+    expect(() => resolveScenario('s', { payload: () => ({}) }, config(2))).toThrow(ConfigError);
+    expect(() => resolveScenario('submit', { generator_threads: 4, check: () => true }, config())).toThrow(
+      /scenario "submit"[\s\S]*generator_threads: found 4 with a check/,
+    );
+    expect(resolveScenario('s', { payload: () => ({}), generator_threads: 'auto' }, config()).generatorThreads).toBe('auto');
   });
 });
 
