@@ -10,6 +10,8 @@ export interface PerfScenario {
   reps: number;
   /** Server on CPU 1, generators on CPU 0. */
   pinned: boolean;
+  /** The canned-bytes TCP server instead of node:http. */
+  raw_server?: boolean;
   results: GeneratorResult[];
 }
 
@@ -49,6 +51,7 @@ export interface PerfScenarioSummary {
   seconds: number;
   reps: number;
   pinned: boolean;
+  raw_server: boolean;
   generators: GeneratorStats[];
   /** loadbench / autocannon. */
   ratios: { rps: number; cpu_us_per_request: number; p50_ms: number; p99_ms: number };
@@ -107,6 +110,7 @@ export function summarizePerf(scenarios: PerfScenario[], environment: PerfEnviro
         seconds: s.seconds,
         reps: s.reps,
         pinned: s.pinned,
+        raw_server: s.raw_server ?? false,
         generators,
         ratios: {
           rps: ratio((g) => g.rps),
@@ -129,15 +133,17 @@ export function formatPerfMarkdown(p: PerfSummary): string {
   for (const s of p.scenarios) {
     const notes: string[] = [];
     if (!Number.isNaN(s.ratios.rps)) {
+      // autocannon's whole milliseconds can be 0: no ratio then.
+      const r = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
       notes.push(
-        `loadbench / autocannon (medians): req/s ${s.ratios.rps.toFixed(2)}, CPU per request ${s.ratios.cpu_us_per_request.toFixed(2)}, ` +
-          `p50 ${s.ratios.p50_ms.toFixed(2)}, p99 ${s.ratios.p99_ms.toFixed(2)}`,
+        `loadbench / autocannon (medians): req/s ${r(s.ratios.rps)}, CPU per request ${r(s.ratios.cpu_us_per_request)}, ` +
+          `p50 ${r(s.ratios.p50_ms)}, p99 ${r(s.ratios.p99_ms)}`,
       );
     }
     if (s.raw_csv_cost !== undefined) notes.push(`raw CSV on costs ${(s.raw_csv_cost * 100).toFixed(1)} % of throughput`);
     if (s.threads_speedup !== undefined) notes.push(`generator_threads 2 / 1: ${s.threads_speedup.toFixed(2)} x throughput`);
     out.push(
-      `### Server ${s.delay_ms === 0 ? 'answering at once' : `waiting ${s.delay_ms} ms`}, ${s.connections} connections, ${s.reps} x ${s.seconds} s`,
+      `### ${s.raw_server ? 'Raw TCP server' : 'Server'} ${s.delay_ms === 0 ? 'answering at once' : `waiting ${s.delay_ms} ms`}, ${s.connections} connections, ${s.reps} x ${s.seconds} s${s.pinned ? '' : ', not pinned'}`,
       '',
       '| generator | req/s median (range) | CPU µs/request | CPU % of a core | p50 ms | p99 ms | errors |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',

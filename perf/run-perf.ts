@@ -59,8 +59,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(delayMs: number, cpu: number | undefined): Promise<Server> {
-  const [cmd, args] = command(cpu, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs)]);
+async function startServer(delayMs: number, cpu: number | undefined, raw = false): Promise<Server> {
+  const [cmd, args] = command(cpu, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs), ...(raw ? ['--raw'] : [])]);
   const child = track(cmd, args);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('perf server did not start within 15 s')), 15_000);
@@ -201,15 +201,15 @@ async function main(): Promise<void> {
     }
 
     const scenarios: PerfScenario[] = [];
-    // Threads mode: nothing pinned, so a second generator thread can use the second core.
+    // Threads mode: the cheap raw-TCP server and nothing pinned, so a second generator thread can use the second core.
     const settings = values.threads
-      ? [{ delay: 0, kinds: ['loadbench', 'loadbench-2t'], pin: false }]
+      ? [{ delay: 0, kinds: ['loadbench', 'loadbench-2t', 'autocannon'], pin: false, raw: true }]
       : [
-          { delay: 0, kinds: values['no-raw'] ? ['loadbench', 'autocannon'] : ['loadbench', 'autocannon', 'loadbench+raw'], pin: true },
-          { delay: 20, kinds: ['loadbench', 'autocannon'], pin: true },
+          { delay: 0, kinds: values['no-raw'] ? ['loadbench', 'autocannon'] : ['loadbench', 'autocannon', 'loadbench+raw'], pin: true, raw: false },
+          { delay: 20, kinds: ['loadbench', 'autocannon'], pin: true, raw: false },
         ];
-    for (const { delay, kinds, pin } of settings) {
-      const server = await startServer(delay, pin ? 1 : undefined);
+    for (const { delay, kinds, pin, raw } of settings) {
+      const server = await startServer(delay, pin ? 1 : undefined, raw);
       try {
         let rawN = 0;
         const run = (label: string, measuredSeconds: number, warm: number): Promise<GeneratorResult> =>
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
           }
           rmSync(tmp, { recursive: true, force: true });
         }
-        scenarios.push({ delay_ms: delay, connections, seconds, warmup_s: warmup, reps, pinned: pin && HAS_TASKSET, results });
+        scenarios.push({ delay_ms: delay, connections, seconds, warmup_s: warmup, reps, pinned: pin && HAS_TASKSET, raw_server: raw, results });
       } finally {
         await server.stop();
       }

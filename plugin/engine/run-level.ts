@@ -55,6 +55,8 @@ export type LevelMeasurement = Omit<LevelSummary, 'slo' | 'skipped'>;
 
 const ELD_RESOLUTION_MS = 10;
 const PROGRESS_CHECK_MS = 250;
+/** Starting a thread loads tsx and the engine: well under a second, unless something is wrong. */
+const THREAD_READY_TIMEOUT_MS = 30_000;
 /** Below this many connections per thread, another thread costs more than it brings. */
 const MIN_CONNECTIONS_PER_THREAD = 16;
 
@@ -265,7 +267,15 @@ class LevelController {
 
   async execute(): Promise<LevelMeasurement> {
     const { plan } = this;
-    await Promise.all(this.shards.map((s) => s.ready));
+    let readyTimer: NodeJS.Timeout | undefined;
+    const readyTimeout = new Promise<never>((_, reject) => {
+      readyTimer = setTimeout(() => reject(new Error(`generator threads not ready within ${THREAD_READY_TIMEOUT_MS / 1000} s`)), THREAD_READY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([Promise.all(this.shards.map((s) => s.ready)), readyTimeout]);
+    } finally {
+      clearTimeout(readyTimer);
+    }
     const cpuStart = process.cpuUsage();
     const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     eld.enable();
