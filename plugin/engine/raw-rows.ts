@@ -45,28 +45,29 @@ export class RawRowEncoder {
   /** Appends one row. `latencyUs` and `timestampMs` are non-negative integers. */
   row(worker: number, timestampMs: number, latencyUs: number, status: number, category: ErrorCategory | undefined): void {
     const buf = this.buf;
-    let p = this.pos + this.prefix.copy(buf, this.pos);
+    let p = copySmall(this.prefix, buf, this.pos);
     p = writeUint(buf, p, worker);
     buf[p++] = 44;
     p = writeUint(buf, p, timestampMs);
     buf[p++] = 44;
-    const whole = Math.floor(latencyUs / 1000);
+    const whole = (latencyUs / 1000) | 0;
     p = writeUint(buf, p, whole);
     let frac = latencyUs - whole * 1000;
     if (frac > 0) {
       buf[p++] = 46;
-      buf[p++] = 48 + Math.floor(frac / 100);
-      frac %= 100;
+      const d0 = (frac / 100) | 0;
+      buf[p++] = 48 + d0;
+      frac -= d0 * 100;
       if (frac > 0) {
-        buf[p++] = 48 + Math.floor(frac / 10);
-        frac %= 10;
+        const d1 = (frac / 10) | 0;
+        buf[p++] = 48 + d1;
+        frac -= d1 * 10;
         if (frac > 0) buf[p++] = 48 + frac;
       }
     }
     buf[p++] = 44;
     p = writeUint(buf, p, status);
-    p += (category === undefined ? OK_TAIL : CATEGORY_BYTES.get(category)!).copy(buf, p);
-    this.pos = p;
+    this.pos = copySmall(category === undefined ? OK_TAIL : CATEGORY_BYTES.get(category)!, buf, p);
   }
 
   /** Takes the rows so far (a view on its own memory), or null when there are none. */
@@ -79,15 +80,32 @@ export class RawRowEncoder {
   }
 }
 
-/** Writes a non-negative integer in decimal; returns the new offset. */
+// Rows are short: a byte loop beats a native copy call for these few bytes.
+function copySmall(from: Buffer, to: Buffer, p: number): number {
+  for (let i = 0; i < from.length; i++) to[p + i] = from[i]!;
+  return p + from.length;
+}
+
+/** Writes a non-negative integer in decimal; returns the new offset. Stays in 32-bit integer arithmetic. */
 function writeUint(buf: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    buf[p] = 48 + n;
-    return p + 1;
+  if (n >= 1e9) {
+    // A millisecond timestamp: the high part, then the low nine digits zero-padded.
+    const high = Math.floor(n / 1e9);
+    p = writeUint(buf, p, high);
+    let low = n - high * 1e9;
+    for (let q = p + 8; q >= p; q--) {
+      const next = (low / 10) | 0;
+      buf[q] = 48 + low - next * 10;
+      low = next;
+    }
+    return p + 9;
   }
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let q = p + digits;
-  for (let x = n; q > p; x = Math.floor(x / 10)) buf[--q] = 48 + (x % 10);
+  let x = n | 0;
+  const digits = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 1e4 ? 4 : x < 1e5 ? 5 : x < 1e6 ? 6 : x < 1e7 ? 7 : x < 1e8 ? 8 : 9;
+  for (let q = p + digits - 1; q >= p; q--) {
+    const next = (x / 10) | 0;
+    buf[q] = 48 + x - next * 10;
+    x = next;
+  }
   return p + digits;
 }

@@ -7,11 +7,15 @@ describe('RawRowEncoder', () => {
     const enc = new RawRowEncoder('submit', 64);
     const expected: string[] = [];
     const latencies = [1, 9, 10, 99, 100, 999, 1000, 1001, 1010, 1100, 1234, 20_050, 987_654, 120_000_000];
+    // Timestamps around the nine-digit split, with zeros to keep.
+    const stamps = [1_795_880_516_491, 1_795_000_000_001, 1_000_000_000, 999_999_999, 7, 0];
     latencies.forEach((us, i) => {
       const category = i % 3 === 0 ? ERROR_CATEGORIES[i % ERROR_CATEGORIES.length] : undefined;
       const status = category ? 503 : 200;
-      enc.row(i, 1_795_880_516_491 + i, us, status, category);
-      expected.push(`submit,64,${i},${1_795_880_516_491 + i},${us / 1000},${status},${category ? 0 : 1},${category ?? ''}\n`);
+      const worker = [0, 9, 10, 63, 9999, 123_456][i % 6]!;
+      const stamp = stamps[i % stamps.length]!;
+      enc.row(worker, stamp, us, status, category);
+      expected.push(`submit,64,${worker},${stamp},${us / 1000},${status},${category ? 0 : 1},${category ?? ''}\n`);
     });
     expect(enc.take()!.toString()).toBe(expected.join(''));
     expect(enc.take()).toBeNull();
