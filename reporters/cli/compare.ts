@@ -68,6 +68,7 @@ async function main(): Promise<number> {
   await put('_report.md', Mustache.render(template, compareReportView(comparison, prefix)));
   for (const line of comparison.scaling) process.stdout.write(`${line}\n`);
   for (const line of comparison.differences) process.stdout.write(`note: ${line}\n`);
+  for (const line of comparison.caveats) process.stdout.write(`caveat: ${line}\n`);
   process.stdout.write(`loadbench: wrote ${written.map((p) => relative(root, p)).join(', ')}\n`);
   return 0;
 }

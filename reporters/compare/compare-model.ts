@@ -35,6 +35,8 @@ export interface Comparison {
   levels: Record<string, number[]>;
   /** Human-readable differences between the runs' workloads (compared only on what they share). */
   differences: string[];
+  /** Why some figures are less certain: interrupted runs, levels where the load generator was the limit. */
+  caveats: string[];
   figures: LabelFigures[];
   rows: { label: string; scenario: string; level: LevelSummary }[];
   /** Plain sentences on how throughput scales from one label to the next and where it stops. */
@@ -114,7 +116,8 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
   const labels = inputs.map((i) => i.label);
   const names = inputs.map((i) => new Set(i.summary.scenarios.map((s) => s.name)));
   const scenarios = [...names[0]!].filter((n) => names.every((set) => set.has(n)));
-  const differences: string[] = inputs
+  const differences: string[] = [];
+  const caveats: string[] = inputs
     .filter((i) => i.summary.interrupted)
     .map((i) => `${i.label} was interrupted: its last measured level may be partial (cut short), so its figures are less certain`);
   const allNames = new Set(names.flatMap((s) => [...s]));
@@ -152,6 +155,13 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const ls = usable(s).filter((l) => shared.includes(l.concurrency)).sort((a, b) => a.concurrency - b.concurrency);
       sharedOnly.set(input.label, { ...s, levels: ls });
       for (const level of ls) rows.push({ label: input.label, scenario: name, level });
+      const bound = ls.filter((l) => l.generator.client_bound).map((l) => l.concurrency);
+      if (bound.length) {
+        // A busy machine (other work beside the generator) shows here first: those levels measure the client.
+        caveats.push(
+          `${scenarios.length > 1 ? `${name}: ` : ''}${input.label}: the load generator was saturated or delayed at concurrency ${bound.join(', ')}: those levels say more about the client machine than the system; rerun on a quieter machine before trusting them`,
+        );
+      }
       const peak = ls.reduce<LevelSummary | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
       const passing = ls.filter((l) => l.slo.judged && l.slo.pass).at(-1);
       if (input === first.input) firstPeak = peak?.throughput_rps;
@@ -184,11 +194,11 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const at = b.peak.concurrency;
       const aAt = sharedOnly.get(a.label)!.levels.find((l) => l.concurrency === at);
       const p95Then = aAt?.latency_ms.p95 ?? a.peak.p95_ms;
-      const latency = `p95 at concurrency ${at} ${n1(p95Then)} -> ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
+      const latency = `p95 at concurrency ${at} ${n1(p95Then)} → ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
       const replicaGain = b.replicas / a.replicas;
       const stepEfficiency = replicaGain > 0 ? (gain + 1) / replicaGain : 0;
       const eff = `${(stepEfficiency * 100).toFixed(0)} %`;
-      const tp = `peak throughput ${n0(a.peak.throughput_rps)} -> ${n0(b.peak.throughput_rps)} req/s (${pct(gain)})`;
+      const tp = `peak throughput ${n0(a.peak.throughput_rps)} → ${n0(b.peak.throughput_rps)} req/s (${pct(gain)})`;
       const head = `${scenarios.length > 1 ? `${name}: ` : ''}${a.label} to ${b.label} (${a.replicas} to ${b.replicas} replicas)`;
       if (b.peak.client_bound || a.peak.client_bound) {
         scaling.push(`${head}: ${tp}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
@@ -201,5 +211,5 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
     }
     if (!stopped && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
   }
-  return { labels, scenarios, levels, differences, figures, rows, scaling };
+  return { labels, scenarios, levels, differences, caveats, figures, rows, scaling };
 }

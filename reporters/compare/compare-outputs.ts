@@ -107,6 +107,8 @@ export function compareReportView(c: Comparison, filePrefix: string) {
     scaling_md: c.scaling.map((s) => escapeMarkdown(s, 1000)),
     differences_md: c.differences.map((d) => escapeMarkdown(d, 1000)),
     has_differences: c.differences.length > 0,
+    caveats_md: c.caveats.map((d) => escapeMarkdown(d, 1000)),
+    has_caveats: c.caveats.length > 0,
     charts: [
       { title: 'Throughput', file: `${filePrefix}_throughput.png` },
       { title: 'p95 latency', file: `${filePrefix}_p95_latency.png` },

@@ -38,12 +38,13 @@ describe('compareRuns', () => {
       ['4x', 760, 1.9, 0.475],
     ]);
     expect(c.scaling).toEqual([
-      '1x to 2x (1 to 2 replicas): peak throughput 400 -> 720 req/s (+80 %), step efficiency 90 %; p95 at concurrency 4 14.0 -> 14.0 ms (+0 %): adding replicas still pays.',
-      '2x to 4x (2 to 4 replicas): peak throughput 720 -> 760 req/s (+6 %), step efficiency 53 %; p95 at concurrency 4 14.0 -> 14.0 ms (+0 %): scaling stops here. ' +
+      '1x to 2x (1 to 2 replicas): peak throughput 400 → 720 req/s (+80 %), step efficiency 90 %; p95 at concurrency 4 14.0 → 14.0 ms (+0 %): adding replicas still pays.',
+      '2x to 4x (2 to 4 replicas): peak throughput 720 → 760 req/s (+6 %), step efficiency 53 %; p95 at concurrency 4 14.0 → 14.0 ms (+0 %): scaling stops here. ' +
         "At 4x's peak 4.0 of 4 clients were in the system (Little's law), so requests queued inside it: " +
         'this machine has 2 CPU cores and 4x runs 4 replicas beside the gateway and the load generator, so the gateway or the CPU cores, not the replica count, are the limit.',
     ]);
     expect(c.differences).toEqual([]);
+    expect(c.caveats).toEqual([]);
   });
 
   it("says when Little's law points at the client, not the system", () => {
@@ -53,6 +54,19 @@ describe('compareRuns', () => {
     for (const l of b.scenarios[0]!.levels) l.latency_ms = { ...l.latency_ms, mean: l.latency_ms.mean / 2 };
     const c = compareRuns([input(a, 1), input(b, 2)], 2);
     expect(c.scaling[0]).toMatch(/scaling stops here\. At 2x's peak only 2\.0 of 4 clients were in the system on average .*load generator/);
+  });
+
+  it('does not blame the system for a step measured by a saturated load generator, and lists such levels', () => {
+    const a = run('1x', 1);
+    const b = run('2x', 1.05);
+    for (const l of b.scenarios[0]!.levels.filter((x) => x.concurrency >= 4)) {
+      l.generator = { cpu_pct: 95, event_loop_delay_p99_ms: 12, client_bound: true };
+    }
+    const c = compareRuns([input(a, 1), input(b, 2)], 2);
+    expect(c.scaling[0]).toBe(
+      '1x to 2x (1 to 2 replicas): peak throughput 400 → 420 req/s (+5 %), but the load generator was saturated at a peak level, so this step says more about the client than the system.',
+    );
+    expect(c.caveats).toEqual([expect.stringMatching(/^2x: the load generator was saturated or delayed at concurrency 4, 8: /)]);
   });
 
   it('counts a repeated level once, as its median-throughput repetition, and says the repetitions differ', () => {
@@ -84,7 +98,7 @@ describe('compareRuns', () => {
     expect(c.differences.join('\n')).toContain('scenario "only-in-b" is only in b: left out');
     expect(c.differences.join('\n')).toContain('concurrency levels differs: a has 1, 2, 4, 8, b has 2, 4, 8, 16');
     expect(c.differences.join('\n')).toContain('per-level amount differs: a has 5 s, b has 10 s');
-    expect(c.differences[0]).toMatch(/^b was interrupted/);
+    expect(c.caveats[0]).toMatch(/^b was interrupted/);
     const csv = formatCompareCsv(c).trim().split('\n');
     expect(csv[0]).toBe('label,scenario,concurrency,requests,throughput_rps,latency_p50_ms,latency_p95_ms,latency_p99_ms,error_rate_pct,slo_pass');
     expect(csv).toHaveLength(1 + 6);
