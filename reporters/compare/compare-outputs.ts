@@ -63,7 +63,14 @@ export function compareCharts(c: Comparison): Record<'throughput' | 'p95_latency
   return {
     throughput: lineChartConfig({ ...common, title: `Throughput: ${title}`, yLabel: 'successful requests per second (req/s)', series: series((l) => l.throughput_rps) }),
     p95_latency: lineChartConfig({ ...common, title: `p95 latency: ${title}`, yLabel: 'p95 latency (ms)', series: series((l) => l.latency_ms.p95) }),
-    error_rate: lineChartConfig({ ...common, title: `Error rate: ${title}`, yLabel: 'error rate (% of requests)', series: series((l) => l.error_rate_pct) }),
+    error_rate: lineChartConfig({
+      ...common,
+      title: `Error rate: ${title}`,
+      // All-zero lines lie on the axis and hide each other: say so instead of leaving an empty-looking chart.
+      subtitle: c.rows.some((r) => r.level.error_rate_pct > 0) ? undefined : 'no failed request in any run at any level',
+      yLabel: 'error rate (% of requests)',
+      series: series((l) => l.error_rate_pct),
+    }),
   };
 }
 
