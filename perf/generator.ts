@@ -12,7 +12,7 @@ import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { initHistograms } from '../plugin/engine/histogram.ts';
+import { createLatencyHistogram, initHistograms } from '../plugin/engine/histogram.ts';
 import { RawCsvWriter } from '../plugin/engine/raw-csv-writer.ts';
 import { runLevel, type LevelPlan } from '../plugin/engine/run-level.ts';
 
@@ -32,6 +32,9 @@ export interface GeneratorResult {
   errors: number;
   /** loadbench only: its own verdict on whether it was the limit. */
   client_bound?: boolean;
+  /** autocannon with --precise-latency: the whole-millisecond p50/p99 it reported itself. */
+  reported_p50_ms?: number;
+  reported_p99_ms?: number;
 }
 
 interface AutocannonResult {
@@ -41,12 +44,16 @@ interface AutocannonResult {
   non2xx: number;
   duration: number;
 }
-type Autocannon = (opts: object) => Promise<AutocannonResult>;
+/** autocannon's run: a promise of the result that also emits every response. */
+type AutocannonRun = Promise<AutocannonResult> & {
+  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+};
+type Autocannon = (opts: object) => AutocannonRun;
 
 const BODY = '{"challenge_id":"perf"}';
 const HEADERS = { 'content-type': 'application/json' };
 
-type Measured = Pick<GeneratorResult, 'requests' | 'rps' | 'p50_ms' | 'p99_ms' | 'errors' | 'client_bound'>;
+type Measured = Pick<GeneratorResult, 'requests' | 'rps' | 'p50_ms' | 'p99_ms' | 'errors' | 'client_bound' | 'reported_p50_ms' | 'reported_p99_ms'>;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -59,6 +66,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '1' },
       raw: { type: 'string' },
       threads: { type: 'string', default: '1' },
+      'precise-latency': { type: 'boolean', default: false },
       label: { type: 'string' },
     },
   });
@@ -78,15 +86,26 @@ async function main(): Promise<void> {
 
   let run: (warm: boolean) => Promise<Measured>;
   if (values.kind === 'autocannon') {
+    await initHistograms();
     const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+    const precise = values['precise-latency'] ? createLatencyHistogram() : undefined;
     run = async (warm) => {
-      const r = await autocannon({ url, connections, duration: warm ? warmup : seconds, method: 'POST', body: BODY, headers: HEADERS });
+      const instance = autocannon({ url, connections, duration: warm ? warmup : seconds, method: 'POST', body: BODY, headers: HEADERS });
+      // autocannon keeps whole milliseconds; its response events carry the exact time (2xx only, as it records).
+      if (precise && !warm) {
+        instance.on('response', (_c, status, _b, ms) => {
+          if (status >= 200 && status < 300) precise.recordValue(Math.max(1, Math.round(ms * 1000)));
+        });
+      }
+      const r = await instance;
+      const exact = precise && !warm && precise.totalCount > 0;
       return {
         requests: r.requests.total,
         rps: r.requests.total / r.duration,
-        p50_ms: r.latency.p50,
-        p99_ms: r.latency.p99,
+        p50_ms: exact ? precise.getValueAtPercentile(50) / 1000 : r.latency.p50,
+        p99_ms: exact ? precise.getValueAtPercentile(99) / 1000 : r.latency.p99,
         errors: r.errors + r.non2xx,
+        ...(exact ? { reported_p50_ms: r.latency.p50, reported_p99_ms: r.latency.p99 } : {}),
       };
     };
   } else {

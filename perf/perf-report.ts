@@ -12,6 +12,8 @@ export interface PerfScenario {
   pinned: boolean;
   /** The canned-bytes TCP server instead of node:http. */
   raw_server?: boolean;
+  /** autocannon's p50/p99 from its exact response times rather than its whole milliseconds. */
+  precise_latency?: boolean;
   results: GeneratorResult[];
 }
 
@@ -52,6 +54,7 @@ export interface PerfScenarioSummary {
   reps: number;
   pinned: boolean;
   raw_server: boolean;
+  precise_latency: boolean;
   generators: GeneratorStats[];
   /** loadbench / autocannon. */
   ratios: { rps: number; cpu_us_per_request: number; p50_ms: number; p99_ms: number };
@@ -111,6 +114,7 @@ export function summarizePerf(scenarios: PerfScenario[], environment: PerfEnviro
         reps: s.reps,
         pinned: s.pinned,
         raw_server: s.raw_server ?? false,
+        precise_latency: s.precise_latency ?? false,
         generators,
         ratios: {
           rps: ratio((g) => g.rps),
@@ -140,6 +144,7 @@ export function formatPerfMarkdown(p: PerfSummary): string {
           `p50 ${r(s.ratios.p50_ms)}, p99 ${r(s.ratios.p99_ms)}`,
       );
     }
+    if (s.precise_latency) notes.push("autocannon's p50 and p99 here come from its exact response times (it reports whole milliseconds)");
     if (s.raw_csv_cost !== undefined) notes.push(`raw CSV on costs ${(s.raw_csv_cost * 100).toFixed(1)} % of throughput`);
     if (s.threads_speedup !== undefined) notes.push(`generator_threads 2 / 1: ${s.threads_speedup.toFixed(2)} x throughput`);
     out.push(
@@ -160,7 +165,7 @@ export function formatPerfMarkdown(p: PerfSummary): string {
   out.push(
     `Node ${e.node}; ${p.scenarios.some((s) => s.pinned) ? 'server pinned to CPU 1, generators to CPU 0 (taskset)' : e.taskset ? 'processes not pinned' : 'taskset not found: processes not pinned'}; ` +
       `load average ${e.load_before.toFixed(2)} before${e.load_after !== undefined ? `, ${e.load_after.toFixed(2)} after` : ''}. ` +
-      'autocannon reports whole milliseconds (truncated).',
+      'Elsewhere autocannon reports whole milliseconds (truncated).',
   );
   return `${out.join('\n')}\n`;
 }

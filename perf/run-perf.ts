@@ -1,5 +1,5 @@
 /**
- * `npm run perf [-- --quick] [--reps N] [--seconds S] [--connections C] [--memory] [--threads]`
+ * `npm run perf [-- --quick] [--reps N] [--seconds S] [--connections C] [--server fast|slow|both] [--memory] [--threads]`
  *
  * Side-by-side peer benchmark of loadbench's engine and autocannon, in one run, no set-up:
  * a minimal local server (pinned to CPU 1 with taskset when present), each generator in its
@@ -103,6 +103,7 @@ interface GeneratorRun {
   threads?: number;
   cpu?: number;
   nodeArgs?: string[];
+  preciseLatency?: boolean;
 }
 
 async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
@@ -127,6 +128,7 @@ async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
     String(g.threads ?? 1),
     ...(g.raw ? ['--raw', g.raw] : []),
     ...(g.requests ? ['--requests', String(g.requests)] : []),
+    ...(g.preciseLatency ? ['--precise-latency'] : []),
   ];
   const [cmd, full] = command(g.cpu, args);
   const child = track(cmd, full);
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
       requests: { type: 'string' },
       threads: { type: 'boolean', default: false },
       'no-raw': { type: 'boolean', default: false },
+      server: { type: 'string', default: 'both' },
       'output-dir': { type: 'string', default: 'runs' },
     },
   });
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
       : [
           { delay: 0, kinds: values['no-raw'] ? ['loadbench', 'autocannon'] : ['loadbench', 'autocannon', 'loadbench+raw'], pin: true, raw: false },
           { delay: 20, kinds: ['loadbench', 'autocannon'], pin: true, raw: false },
-        ];
+        ].filter((x) => values.server === 'both' || (values.server === 'fast') === (x.delay === 0));
     for (const { delay, kinds, pin, raw } of settings) {
       const server = await startServer(delay, pin ? 1 : undefined, raw);
       try {
@@ -223,6 +226,8 @@ async function main(): Promise<void> {
             raw: label === 'loadbench+raw' ? join(tmp, `raw-${rawN++}.csv`) : undefined,
             threads: label === 'loadbench-2t' ? 2 : 1,
             cpu: pin ? 0 : undefined,
+            // Where latency is the question, autocannon's exact times replace its whole milliseconds.
+            preciseLatency: delay > 0,
           });
         log(`server delay ${delay} ms: warm-up of the server...\n`);
         await run(kinds[0]!, Math.max(0.5, warmup), 0);
@@ -240,7 +245,7 @@ async function main(): Promise<void> {
           }
           rmSync(tmp, { recursive: true, force: true });
         }
-        scenarios.push({ delay_ms: delay, connections, seconds, warmup_s: warmup, reps, pinned: pin && HAS_TASKSET, raw_server: raw, results });
+        scenarios.push({ delay_ms: delay, connections, seconds, warmup_s: warmup, reps, pinned: pin && HAS_TASKSET, raw_server: raw, precise_latency: delay > 0, results });
       } finally {
         await server.stop();
       }
