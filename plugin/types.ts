@@ -197,6 +197,8 @@ export interface BaselineLevelVerdict {
   status: 'pass' | 'fail' | 'skipped' | 'not_in_baseline';
   reason?: string;
   checks: BaselineCheck[];
+  /** Which side had only client-bound repetitions (load generator saturated or delayed): a verdict to confirm by a rerun. */
+  client_bound?: 'run' | 'baseline' | 'both';
 }
 
 /** The regression gate's result, stored in the run summary. */

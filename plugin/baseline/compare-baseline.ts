@@ -52,6 +52,18 @@ function medians(levels: LevelSummary[]): Medians {
   };
 }
 
+/**
+ * The repetitions to judge: those where the load generator kept up. A repetition measured while
+ * the generator was saturated or delayed (other work on the machine) measures the machine, so
+ * with `repetitions` > 1 one disturbed repetition drops out. When every repetition is
+ * client-bound they are all kept (a heavier target on shared cores can cause that too, and a
+ * gate must not go blind) and the verdict says so.
+ */
+function preferClean(levels: LevelSummary[]): { levels: LevelSummary[]; clientBound: boolean } {
+  const clean = levels.filter((l) => !l.generator.client_bound);
+  return clean.length ? { levels: clean, clientBound: false } : { levels, clientBound: true };
+}
+
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
@@ -84,8 +96,11 @@ export function judgeAgainstBaseline(
       skip('skipped', 'the level was cut short (interrupted): partial figures are not judged');
       continue;
     }
-    const now = medians(group.complete);
-    const then = medians(old.complete);
+    const nowReps = preferClean(group.complete);
+    const thenReps = preferClean(old.complete);
+    const now = medians(nowReps.levels);
+    const then = medians(thenReps.levels);
+    const clientBound = nowReps.clientBound ? (thenReps.clientBound ? 'both' : 'run') : thenReps.clientBound ? 'baseline' : undefined;
     const fewest = Math.min(now.requests, then.requests);
     if (fewest < tolerances.min_requests) {
       skip('skipped', `only ${fewest} requests (min_requests ${tolerances.min_requests}): too few to judge; run the level longer`);
@@ -105,7 +120,13 @@ export function judgeAgainstBaseline(
       { metric: 'throughput_rps', baseline: round(then.throughput_rps), value: round(now.throughput_rps), change: round(-tpDrop), limit: tolerances.max_throughput_drop_pct, pass: tpDrop <= tolerances.max_throughput_drop_pct },
       { metric: 'error_rate_pct', baseline: round(then.error_rate_pct), value: round(now.error_rate_pct), change: round(errChange), limit: tolerances.max_error_rate_increase_pct, pass: errChange <= tolerances.max_error_rate_increase_pct },
     ];
-    verdicts.push({ scenario, concurrency, status: checks.every((x) => x.pass) ? 'pass' : 'fail', checks });
+    verdicts.push({
+      scenario,
+      concurrency,
+      status: checks.every((x) => x.pass) ? 'pass' : 'fail',
+      checks,
+      ...(clientBound ? { client_bound: clientBound } : {}),
+    });
   }
   return verdicts.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.concurrency - b.concurrency));
 }
@@ -116,12 +137,20 @@ const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = 
   error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${x.change >= 0 ? '+' : ''}${x.change} points, allowed +${x.limit})`,
 };
 
+const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
+
+function machineNote(v: BaselineLevelVerdict): string {
+  return v.client_bound
+    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+    : '';
+}
+
 /** One line per exceeded tolerance: scenario, level, metric, baseline value, new value, change. */
 export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): string[] {
   return verdicts.flatMap((v) =>
     v.checks
       .filter((x) => !x.pass)
-      .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}`),
+      .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}${machineNote(v)}`),
   );
 }
 
@@ -141,7 +170,8 @@ export function formatBaselineTable(report: BaselineReport): string {
   const rows = report.verdicts.map((v) => [
     v.scenario,
     String(v.concurrency),
-    v.status === 'pass' ? 'PASS' : v.status === 'fail' ? 'REGRESSED' : v.status === 'skipped' ? 'not judged' : 'not in baseline',
+    (v.status === 'pass' ? 'PASS' : v.status === 'fail' ? 'REGRESSED' : v.status === 'skipped' ? 'not judged' : 'not in baseline') +
+      (v.client_bound ? ' (client-bound)' : ''),
     cell(v, 'p95_ms', 2, ' %'),
     cell(v, 'throughput_rps', 1, ' %'),
     cell(v, 'error_rate_pct', 2, ' pts'),

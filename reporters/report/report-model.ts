@@ -256,7 +256,8 @@ function baselineSection(summary: RunSummary): string {
   const rows = b.verdicts.map((v) => [
     escapeMarkdown(v.scenario),
     String(v.concurrency),
-    v.status === 'fail' ? '**regressed**' : v.status === 'pass' ? 'within tolerance' : `not judged: ${escapeMarkdown(v.reason ?? '')}`,
+    (v.status === 'fail' ? '**regressed**' : v.status === 'pass' ? 'within tolerance' : `not judged: ${escapeMarkdown(v.reason ?? '')}`) +
+      (v.client_bound ? ` (load generator saturated or delayed in the ${v.client_bound === 'both' ? 'run and the baseline' : v.client_bound}: rerun to confirm)` : ''),
     cell(v, 'p95_ms'),
     cell(v, 'throughput_rps'),
     cell(v, 'error_rate_pct'),

@@ -88,6 +88,26 @@ describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty b
     expect(JSON.stringify(v)).not.toContain('null');
   });
 
+  it('drops client-bound repetitions from the median, and flags a verdict where every repetition was client-bound', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const busy = { cpu_pct: 20, event_loop_delay_p99_ms: 30, client_bound: true };
+    const lv = now.scenarios[0]!.levels;
+    // Level 4: one disturbed repetition out of three; the two clean ones decide.
+    lv.splice(2, 1, ...[700, 300, 690].map((tp, k) => ({ ...fixtureLevel('submit', 4, tp, 12), repetition: k + 1, ...(tp === 300 ? { generator: busy } : {}) })));
+    // Level 8: the only repetition was disturbed and is much slower: still judged, but flagged.
+    lv[lv.findIndex((l) => l.concurrency === 8)] = fixtureLevel('submit', 8, 500, 40, { generator: busy });
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    const at = (c: number) => v.find((x) => x.concurrency === c)!;
+    expect(at(4)).toMatchObject({ status: 'pass', checks: [{}, { value: 695 }, {}] });
+    expect(at(4).client_bound).toBeUndefined();
+    expect(at(8)).toMatchObject({ status: 'fail', client_bound: 'run' });
+    expect(at(32).client_bound).toBe('both');
+    const lines = describeBaselineFailures(v);
+    expect(lines[0]).toMatch(/concurrency 8: p95_ms: .* \[the load generator was saturated or delayed in this run at this level: the machine may be the cause; rerun on a quiet machine to confirm\]$/);
+    expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: v })).toMatch(/\nsubmit\s+8\s+REGRESSED \(client-bound\)\s+20\.00 -> 40\.00/);
+  });
+
   it('formats the console table with baseline -> new values and marks exceeded tolerances', () => {
     const base = kneeSummary();
     const now = kneeSummary();
