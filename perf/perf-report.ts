@@ -145,7 +145,15 @@ export function formatPerfMarkdown(p: PerfSummary): string {
       );
     }
     if (s.precise_latency) notes.push("autocannon's p50 and p99 here come from its exact response times (it reports whole milliseconds)");
-    if (s.raw_csv_cost !== undefined) notes.push(`raw CSV on costs ${(s.raw_csv_cost * 100).toFixed(1)} % of throughput`);
+    if (s.raw_csv_cost !== undefined) {
+      // A negative cost is noise between repetitions, not a speed-up: say so rather than print "-5 %".
+      const pct = s.raw_csv_cost * 100;
+      notes.push(
+        pct >= 0
+          ? `raw CSV on costs ${pct.toFixed(1)} % of throughput`
+          : `raw CSV on costs nothing measurable (its median was ${(-pct).toFixed(1)} % higher: noise)`,
+      );
+    }
     if (s.threads_speedup !== undefined) notes.push(`generator_threads 2 / 1: ${s.threads_speedup.toFixed(2)} x throughput`);
     out.push(
       `### ${s.raw_server ? 'Raw TCP server' : 'Server'} ${s.delay_ms === 0 ? 'answering at once' : `waiting ${s.delay_ms} ms`}, ${s.connections} connections, ${s.reps} x ${s.seconds} s${s.pinned ? '' : ', not pinned'}`,

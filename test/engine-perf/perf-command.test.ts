@@ -49,6 +49,27 @@ describe('perf summary', () => {
     expect(md).toContain('| loadbench | 42000 (40000–44000) | 20.0 (19.0–21.0) | 80 |');
     expect(md).toContain('raw CSV on costs 10.0 % of throughput');
   });
+
+  it('calls a raw CSV variant that came out faster noise, not a negative cost', () => {
+    const s = summarizePerf(
+      [
+        {
+          delay_ms: 0,
+          connections: 64,
+          seconds: 3,
+          warmup_s: 1,
+          reps: 1,
+          pinned: true,
+          results: [result('loadbench', 50_000, 13, 3), result('autocannon', 50_000, 16, 3), result('loadbench+raw', 52_500, 13, 3)],
+        },
+      ],
+      { taskset: true, node: 'v20', load_before: 0.5 },
+    );
+    expect(s.scenarios[0]!.raw_csv_cost).toBeCloseTo(-0.05, 10);
+    const md = formatPerfMarkdown(s);
+    expect(md).toContain('raw CSV on costs nothing measurable (its median was 5.0 % higher: noise)');
+    expect(md).not.toContain('costs -');
+  });
 });
 
 /** Live processes whose environment carries `mark`: every descendant of a run inherits it. */
