@@ -5,6 +5,7 @@ export default defineConfig({
   plugins: [loadbench()],
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    globalSetup: ['test/setup/scratch-tmpdir.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
