@@ -1,6 +1,6 @@
 import type { LevelSummary, SloCheck, SloMetric, SloSpec, SloVerdict } from './types.ts';
 
-type Measured = Pick<LevelSummary, 'concurrency' | 'latency_ms' | 'error_rate_pct' | 'throughput_rps' | 'requests'>;
+type Measured = Pick<LevelSummary, 'concurrency' | 'latency_ms' | 'error_rate_pct' | 'throughput_rps' | 'requests' | 'successes'>;
 
 const UPPER_LIMITS: [SloMetric, (l: Measured) => number][] = [
   ['p50_ms', (l) => l.latency_ms.p50],
@@ -12,7 +12,8 @@ const UPPER_LIMITS: [SloMetric, (l: Measured) => number][] = [
 /**
  * Judges one level against the SLO. Latency and error-rate limits are upper bounds,
  * `min_throughput_rps` a lower bound. Levels above `up_to_concurrency` are not judged.
- * A level with no counted request fails every latency limit: no answer is not a fast answer.
+ * Latency is measured over successful requests, so a level without one (no request counted, or
+ * every request failed) fails every latency limit: no answer is not a fast answer.
  */
 export function evaluateSlo(level: Measured, slo: SloSpec): SloVerdict {
   if (slo.up_to_concurrency !== undefined && level.concurrency > slo.up_to_concurrency) {
@@ -23,8 +24,8 @@ export function evaluateSlo(level: Measured, slo: SloSpec): SloVerdict {
     const limit = slo[metric];
     if (limit === undefined) continue;
     const value = read(level);
-    const noData = level.requests === 0 && metric !== 'error_rate_pct';
-    checks.push({ metric, limit, value, pass: !noData && value <= limit });
+    const noData = level.successes === 0 && metric !== 'error_rate_pct';
+    checks.push(noData ? { metric, limit, value, pass: false, no_data: true } : { metric, limit, value, pass: value <= limit });
   }
   if (slo.min_throughput_rps !== undefined) {
     const value = level.throughput_rps;
@@ -48,6 +49,9 @@ export function describeSloFailures(scenario: string, concurrency: number, verdi
     .map((c) => {
       const unit = UNITS[c.metric];
       const op = c.metric === 'min_throughput_rps' ? '>=' : '<=';
+      if (c.no_data) {
+        return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric}: no successful request to measure, limit ${op} ${c.limit} ${unit}`;
+      }
       return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric} = ${round(c.value)} ${unit}, limit ${op} ${c.limit} ${unit}`;
     });
 }

@@ -74,6 +74,8 @@ export interface SloCheck {
   limit: number;
   value: number;
   pass: boolean;
+  /** A latency limit on a level without a successful request: failed, with nothing to compare. */
+  no_data?: boolean;
 }
 
 /** The SLO verdict of one level. `judged` is false when the level is above `up_to_concurrency` or was skipped. */

@@ -16,6 +16,7 @@ import { readRunSummary } from './io/read-summary.ts';
 import { describeBaselineFailures, describeBaselineWarnings, formatBaselineTable, judgeAgainstBaseline } from '../plugin/baseline/compare-baseline.ts';
 import { describeSloFailures } from '../plugin/slo.ts';
 import { formatSummaryCsv } from './summary-csv.ts';
+import { AnalysisWriteError } from './analysis/write-analysis.ts';
 
 /** Options of {@link LoadbenchReporter}. */
 export interface LoadbenchReporterOptions {
@@ -179,7 +180,8 @@ export class LoadbenchReporter implements Reporter {
         written.push(...(await this.options.writeAnalysis(collapseRepetitions(summary))));
       } catch (error) {
         // Charts or the report failing must not hide the measured data, already on disk.
-        this.log(`loadbench: could not write charts/report: ${(error as Error).message}`);
+        if (error instanceof AnalysisWriteError) written.push(...error.written);
+        this.log(`loadbench: could not write ${(error as Error).message}`);
         process.exitCode = 1;
       }
     }

@@ -42,6 +42,7 @@ describe('throughput and error rate', () => {
 const level = (over: Partial<Parameters<typeof evaluateSlo>[0]> = {}) => ({
   concurrency: 8,
   requests: 1000,
+  successes: 995,
   error_rate_pct: 0.5,
   throughput_rps: 1200,
   latency_ms: { min: 1, mean: 20, stddev: 2, p50: 18, p90: 30, p95: 40, p99: 80, p999: 90, max: 100 },
@@ -82,8 +83,17 @@ describe('evaluateSlo', () => {
   });
 
   it('fails latency limits when nothing was measured', () => {
-    const v = evaluateSlo(level({ requests: 0, latency_ms: { ...level().latency_ms, p95: 0 } }), { p95_ms: 100 });
+    const v = evaluateSlo(level({ requests: 0, successes: 0, latency_ms: { ...level().latency_ms, p95: 0 } }), { p95_ms: 100 });
     expect(v.pass).toBe(false);
+  });
+
+  it('fails latency limits when every request failed (latency counts successes only, so p95 reads 0)', () => {
+    const allFailed = level({ successes: 0, error_rate_pct: 100, latency_ms: { ...level().latency_ms, p50: 0, p95: 0, p99: 0 } });
+    const v = evaluateSlo(allFailed, { p95_ms: 500 });
+    expect(v).toEqual({ judged: true, pass: false, checks: [{ metric: 'p95_ms', limit: 500, value: 0, pass: false, no_data: true }] });
+    expect(describeSloFailures('submit', 2, v)).toEqual([
+      'SLO failed: scenario "submit" at concurrency 2: p95_ms: no successful request to measure, limit <= 500 ms',
+    ]);
   });
 });
 

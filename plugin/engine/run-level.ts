@@ -12,6 +12,8 @@ import { createLatencyHistogram, decodeHistogramWasm, encodeHistogram, initHisto
 import { TimelineMerger, mergeShardCounts } from './level-merge.ts';
 import { LevelShard, type CheckResponse, type PayloadContext, type ShardCounters, type ShardPlan, type ShardResult } from './level-shard.ts';
 import type { FromThread, ThreadLoad, ToThread } from './thread-messages.ts';
+import { CLIENT_BOUND_LIMITS, isClientBound, type ClientBoundLimits } from './client-bound.ts';
+export { CLIENT_BOUND_LIMITS, isClientBound, type ClientBoundLimits };
 
 export type { CheckResponse, PayloadContext } from './level-shard.ts';
 
@@ -41,8 +43,8 @@ export interface LevelPlan {
   onProgress?: (event: ProgressEvent) => void;
   /** Aborting ends the level at once; the result is marked partial. */
   signal?: AbortSignal;
-  /** Generator saturation thresholds (defaults: 90% of a core, 5 ms event-loop delay p99). */
-  clientBound?: { cpuPct: number; eventLoopP99Ms: number };
+  /** Generator saturation thresholds (default {@link CLIENT_BOUND_LIMITS}). */
+  clientBound?: ClientBoundLimits;
   /**
    * Event loops that share the level's connections: 1 (default) runs them here; N > 1 or 'auto'
    * spreads them over worker threads (a static body and no check only; see perf/README.md).
@@ -311,7 +313,7 @@ class LevelController {
     const wallMs = performance.now() - tStart;
     const cpu = process.cpuUsage(cpuStart);
     const cpuPct = wallMs > 0 ? ((cpu.user + cpu.system) / 1000 / wallMs) * 100 : 0;
-    const limits = plan.clientBound ?? { cpuPct: 90, eventLoopP99Ms: 5 };
+    const limits = plan.clientBound ?? CLIENT_BOUND_LIMITS;
     let generator: GeneratorLoad;
     if (this.threads === 1) {
       // The histogram holds whole timer intervals, so the resolution itself is subtracted to get the delay.
@@ -319,7 +321,7 @@ class LevelController {
       generator = {
         cpu_pct: Math.round(cpuPct * 10) / 10,
         event_loop_delay_p99_ms: Math.round(eldP99 * 1000) / 1000,
-        client_bound: cpuPct >= limits.cpuPct || eldP99 > limits.eventLoopP99Ms,
+        client_bound: isClientBound(cpuPct, eldP99, limits),
       };
     } else {
       // Process CPU spans every thread; saturation is judged per generator thread, by how busy its event loop was.
@@ -329,7 +331,7 @@ class LevelController {
       generator = {
         cpu_pct: Math.round(cpuPct * 10) / 10,
         event_loop_delay_p99_ms: Math.round(eldP99 * 1000) / 1000,
-        client_bound: busiest >= limits.cpuPct || eldP99 > limits.eventLoopP99Ms,
+        client_bound: isClientBound(busiest, eldP99, limits),
         threads: this.threads,
       };
     }

@@ -45,6 +45,16 @@ async function readTemplate(path: string): Promise<string> {
   }
 }
 
+/** Some analysis files could not be written; `written` lists those that were. */
+export class AnalysisWriteError extends Error {
+  constructor(
+    message: string,
+    readonly written: string[],
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Writes the clean summary, the five charts and the report of a run. Thin I/O: every content
  * comes from a pure function. A level run several times (`repetitions`) is represented by its
@@ -55,19 +65,27 @@ export async function writeAnalysisOutputs(fullSummary: RunSummary, options: Ana
   const summary = collapseRepetitions(fullSummary);
   const file = (suffix: string): string => join(options.outputDir, `${options.runLabel}${suffix}`);
   const written: string[] = [];
-  const put = async (suffix: string, data: string | Buffer): Promise<void> => {
-    await writeFileAtomic(file(suffix), data);
-    written.push(file(suffix));
+  const problems: string[] = [];
+  // One file failing (a bad template, a chart) must not cost the others.
+  const put = async (suffix: string, make: () => string | Buffer | Promise<string | Buffer>): Promise<void> => {
+    try {
+      await writeFileAtomic(file(suffix), await make());
+      written.push(file(suffix));
+    } catch (error) {
+      problems.push(`${options.runLabel}${suffix}: ${(error as Error).message}`);
+    }
   };
-  await put('_summary_clean.csv', formatCleanSummaryCsv(summary));
-  await put('_throughput.png', renderChartPng(throughputChart(summary)));
-  await put('_p95_latency.png', renderChartPng(latencyChart(summary)));
-  await put('_error_rate.png', renderChartPng(errorRateChart(summary)));
-  await put('_latency_distribution.png', renderChartPng(latencyDistributionChart(summary)));
-  await put('_timeline.png', renderChartPng(timelineChart(fullSummary)));
-  const templatePath = options.templatePath ?? summary.report.template;
-  const template = templatePath ? await readTemplate(resolve(options.projectRoot, templatePath)) : await readFile(DEFAULT_TEMPLATE, 'utf8');
-  const view = buildReportView(summary, readEnvironment(summary, options.projectRoot));
-  await put('_report.md', renderReport(template, view));
+  await put('_summary_clean.csv', () => formatCleanSummaryCsv(summary));
+  await put('_throughput.png', () => renderChartPng(throughputChart(summary)));
+  await put('_p95_latency.png', () => renderChartPng(latencyChart(summary)));
+  await put('_error_rate.png', () => renderChartPng(errorRateChart(summary)));
+  await put('_latency_distribution.png', () => renderChartPng(latencyDistributionChart(summary)));
+  await put('_timeline.png', () => renderChartPng(timelineChart(fullSummary)));
+  await put('_report.md', async () => {
+    const templatePath = options.templatePath ?? summary.report.template;
+    const template = templatePath ? await readTemplate(resolve(options.projectRoot, templatePath)) : await readFile(DEFAULT_TEMPLATE, 'utf8');
+    return renderReport(template, buildReportView(summary, readEnvironment(summary, options.projectRoot)));
+  });
+  if (problems.length) throw new AnalysisWriteError(problems.join('; '), written);
   return written;
 }

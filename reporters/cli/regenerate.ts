@@ -11,7 +11,7 @@ import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../../plugin/config/load-config.ts';
 import { OutputPathError, outputDir, outputFile } from '../../plugin/output-paths.ts';
-import { writeAnalysisOutputs } from '../analysis/write-analysis.ts';
+import { AnalysisWriteError, writeAnalysisOutputs } from '../analysis/write-analysis.ts';
 import { SummaryFileError, readRunSummary } from '../io/read-summary.ts';
 
 const USAGE = 'usage: npm run report -- <run_label> [--config config.yaml] [--output-dir runs]';
@@ -49,6 +49,10 @@ main().then(
   (error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`loadbench: ${error.file}: invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    } else if (error instanceof AnalysisWriteError) {
+      if (error.written.length) process.stdout.write(`loadbench: regenerated ${error.written.map((p) => relative(process.cwd(), p)).join(', ')}\n`);
+      process.stderr.write(`loadbench: could not write ${error.message}\n`);
+      process.exit(1);
     } else if (error instanceof SummaryFileError || error instanceof OutputPathError) {
       process.stderr.write(`loadbench: ${error.message}\n`);
     } else if (String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) {

@@ -91,6 +91,10 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
   const knee = f.knee
     ? `${b.label} saturates at concurrency ${f.knee.concurrency} (throughput ${pct(f.knee.throughput_growth_pct / 100)}, p95 ${pct(f.knee.p95_growth_pct / 100)} vs concurrency ${f.knee.previous}). `
     : '';
+  if (peak.concurrency < b.replicas) {
+    // Fewer clients than replicas: no queue can form at the peak, so Little's law says nothing about queueing there.
+    return `${knee}${b.label}'s peak is at concurrency ${peak.concurrency}, fewer clients than its ${b.replicas} replicas, so at most ${peak.concurrency} replicas were busy at a time, and more clients gave less throughput: the shared CPU cores or the gateway, not the replica count, are the limit${b.replicas >= cpuCount ? ` (this machine has ${cpuCount} CPU cores)` : ''}.`;
+  }
   if (peak.error_rate_pct < 1 && ratio < LITTLE_CLIENT_LIMIT_RATIO) {
     return `${knee}At ${b.label}'s peak only ${inSystem} of ${peak.concurrency} clients were in the system on average (Little's law: throughput x mean latency), so time outside the target, likely the load generator sharing the CPU cores, held the load back.`;
   }
@@ -184,7 +188,9 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       });
     }
     const fs = figures.filter((f) => f.scenario === name);
+    // Only when every step was judged and still paid may the report say that throughput kept growing.
     let stopped = false;
+    let undecided = false;
     for (let k = 1; k < fs.length; k++) {
       const a = fs[k - 1]!;
       const b = fs[k]!;
@@ -202,6 +208,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const head = `${scenarios.length > 1 ? `${name}: ` : ''}${a.label} to ${b.label} (${a.replicas} to ${b.replicas} replicas)`;
       if (b.peak.client_bound || a.peak.client_bound) {
         scaling.push(`${head}: ${tp}, but the load generator was saturated at a peak level, so this step says more about the client than the system.`);
+        undecided = true;
+      } else if (replicaGain <= 1) {
+        scaling.push(
+          `${head}: ${tp}; ${latency}: ${replicaGain === 1 ? 'the same replica count, so this difference is run-to-run variation, not scaling' : 'fewer replicas, so this step is not a scale-up'}.`,
+        );
+        undecided = true;
       } else if (replicaGain > 1 && (gain < 0.1 || stepEfficiency < 0.5)) {
         scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: scaling stops here. ${whyItStops(b, sharedOnly.get(b.label)!, cpuCount)}`);
         stopped = true;
@@ -209,7 +221,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
         scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: adding replicas still pays.`);
       }
     }
-    if (!stopped && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
+    if (!stopped && undecided && fs.length > 1) {
+      scaling.push(
+        `${scenarios.length > 1 ? `${name}: ` : ''}where scaling stops cannot be told from these runs: a step above was not judged; rerun it on a quiet machine (or with more replicas per step).`,
+      );
+    }
+    if (!stopped && !undecided && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
   }
   return { labels, scenarios, levels, differences, caveats, figures, rows, scaling };
 }

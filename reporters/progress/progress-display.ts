@@ -10,7 +10,10 @@ export interface DisplayStream {
 
 /**
  * Shows the running level: on a terminal one line rewritten in place, otherwise (CI) one
- * plain line every `plainEveryMs`. `clear()` removes the live line before other output.
+ * plain line every `plainEveryMs` and at each new level or phase, as soon as it has figures
+ * (a measure phase is announced with its first second of data, not with zeros).
+ * The default interval is shorter than a typical 5 s level, so CI logs show each level moving.
+ * `clear()` removes the live line before other output.
  */
 export class ProgressDisplay {
   private shown = false;
@@ -19,7 +22,7 @@ export class ProgressDisplay {
 
   constructor(
     private readonly stream: DisplayStream,
-    private readonly plainEveryMs = 5000,
+    private readonly plainEveryMs = 2000,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -33,6 +36,8 @@ export class ProgressDisplay {
     }
     const key = `${event.scenario}\u0000${event.concurrency}\u0000${event.phase}`;
     const t = this.now();
+    // The first event of a measure phase has no figures yet; a target that stalls still gets lines after it.
+    if (event.phase === 'measure' && event.requests === 0 && event.elapsed_s < 1) return;
     if (key !== this.lastKey || t - this.lastPlain >= this.plainEveryMs) {
       this.stream.write(`${line}\n`);
       this.lastPlain = t;

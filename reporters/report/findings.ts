@@ -12,6 +12,8 @@ export interface LittleCheck {
   /** True when the client (or time outside the request) rather than the system was the limit. */
   client_limited: boolean;
   client_bound: boolean;
+  /** False when 1 % or more of the level's requests failed: latency covers successes only, so the check cannot be made. */
+  judged: boolean;
 }
 
 /** Facts computed from one scenario's levels; every number the report states comes from here. */
@@ -88,13 +90,15 @@ export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
       const inSystem = littlesLawConcurrency(l.throughput_rps, l.latency_ms.mean);
       const ratio = l.concurrency > 0 ? inSystem / l.concurrency : 0;
       // Only meaningful when requests succeed; with errors the mean latency covers successes only.
-      const clientLimited = l.error_rate_pct < 1 && ratio < LITTLE_CLIENT_LIMIT_RATIO;
+      const judged = l.error_rate_pct < 1;
+      const clientLimited = judged && ratio < LITTLE_CLIENT_LIMIT_RATIO;
       return {
         concurrency: l.concurrency,
         in_system: inSystem,
         ratio,
         client_limited: clientLimited,
         client_bound: l.generator.client_bound,
+        judged,
       };
     }),
     partial_levels: s.levels.filter((l) => l.partial).map((l) => l.concurrency),

@@ -1,6 +1,7 @@
 import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
 import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings, type ScenarioFindings } from './findings.ts';
 import { codeBlock, codeSpan, escapeMarkdown, markdownTable, redactCredentials, redactUrlText } from './markdown.ts';
+import { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS } from '../../plugin/engine/client-bound.ts';
 
 /** Facts about the machine and project, read by the writer (I/O) and passed in. */
 export interface EnvironmentFacts {
@@ -75,7 +76,6 @@ function sloText(s: ScenarioSummary): string {
 const MAX_ERROR_MESSAGES = 8;
 
 /** Event-loop delay (ms) worth a note even when the level is not client-bound (as in the console table). */
-const GENERATOR_DELAY_NOTE_MS = 5;
 
 /** The note column of a level: partial, client-bound, which repetition stands for the level. */
 function levelNotes(l: LevelSummary): string {
@@ -151,18 +151,28 @@ function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
   const samples = s.levels.flatMap((l) => l.error_samples.map((e) => `${e.category}: ${redactCredentials(e.message)}`));
   const unique = [...new Set(samples)].slice(0, MAX_ERROR_MESSAGES);
   if (unique.length) items.push(`Error messages seen (escaped, truncated): ${unique.map((m) => `"${escapeMarkdown(m)}"`).join('; ')}.`);
-  const littleText = f.little.map((x) => `c=${x.concurrency}: ${n2(x.in_system)} (${(x.ratio * 100).toFixed(0)} %)`).join(', ');
+  const littleText = f.little
+    .map((x) => `c=${x.concurrency}: ${n2(x.in_system)} (${(x.ratio * 100).toFixed(0)} %${x.judged ? '' : ', not judged'})`)
+    .join(', ');
+  const unjudged = f.little.filter((x) => !x.judged).map((x) => `c=${x.concurrency}`);
+  const judgedCount = f.little.length - unjudged.length;
+  const unjudgedText = unjudged.length
+    ? ` Not judged at ${unjudged.join(', ')}: 1 % or more of their requests failed, and the mean latency covers successes only.`
+    : '';
   const limited = f.little.filter((x) => x.client_limited).map((x) => `c=${x.concurrency}`);
   const saturated = f.little.filter((x) => x.client_bound).map((x) => `c=${x.concurrency}`);
   items.push(
     `**Little's law** (throughput x mean latency = requests in the system, vs the offered concurrency): ${littleText || 'no data'}. ` +
       (limited.length
         ? `At ${limited.join(', ')} fewer than ${LITTLE_CLIENT_LIMIT_RATIO * 100} % of the offered requests were in the system: the client, not the system, was the limit, and those figures understate what the system can do.`
-        : 'Every level kept its offered concurrency in the system (the closed loop was not starved by the client).'),
+        : judgedCount === 0
+          ? 'No level could be judged.'
+          : `${unjudged.length ? 'Every judged level' : 'Every level'} kept its offered concurrency in the system (the closed loop was not starved by the client).`) +
+      unjudgedText,
   );
   if (saturated.length) {
     items.push(
-      `**Load generator saturated** at ${saturated.join(', ')} (CPU at 90 % of a core or more, or event-loop delay p99 above 20 ms): its own delays are part of those latencies; on a machine shared with the target this also means the two competed for CPU.`,
+      `**Load generator saturated** at ${saturated.join(', ')} (CPU at ${CLIENT_BOUND_LIMITS.cpuPct} % of a core or more, or event-loop delay p99 above ${CLIENT_BOUND_LIMITS.eventLoopP99Ms} ms): its own delays are part of those latencies; on a machine shared with the target this also means the two competed for CPU.`,
     );
   }
   if (f.partial_levels.length) items.push(`**Partial levels** (interrupted): ${f.partial_levels.join(', ')}.`);

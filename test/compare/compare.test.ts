@@ -67,6 +67,31 @@ describe('compareRuns', () => {
       '1x to 2x (1 to 2 replicas): peak throughput 400 → 420 req/s (+5 %), but the load generator was saturated at a peak level, so this step says more about the client than the system.',
     );
     expect(c.caveats).toEqual([expect.stringMatching(/^2x: the load generator was saturated or delayed at concurrency 4, 8: /)]);
+    // A step that was not judged must not turn into "throughput kept growing".
+    expect(c.scaling).toHaveLength(2);
+    expect(c.scaling[1]).toMatch(/^where scaling stops cannot be told from these runs/);
+    expect(c.scaling.join(' ')).not.toContain('kept growing');
+  });
+
+  it('says kept growing only when every step still paid', () => {
+    const c = compareRuns([input(run('1x', 1), 1), input(run('2x', 1.9), 2)], 8);
+    expect(c.scaling.at(-1)).toBe('throughput kept growing up to 2x; measure more replicas to find where scaling stops.');
+  });
+
+  it('calls a comparison at the same replica count run-to-run variation, not scaling', () => {
+    const c = compareRuns([input(run('a', 1), 2), input(run('b', 1), 2)], 2);
+    expect(c.scaling[0]).toMatch(/^a to b \(2 to 2 replicas\): peak throughput 400 → 400 req\/s \(\+0 %\); .*: the same replica count, so this difference is run-to-run variation, not scaling\.$/);
+    expect(c.scaling.join(' ')).not.toContain('kept growing');
+  });
+
+  it("does not read queueing into a peak at fewer clients than replicas", () => {
+    const a = run('1x', 1);
+    const b = run('4x', 1);
+    // 4x peaks at concurrency 1 and loses throughput beyond it.
+    b.scenarios[0]!.levels = [1, 2, 4, 8].map((c) => fixtureLevel('submit', c, c === 1 ? 450 : 300, 10 + c));
+    const c = compareRuns([input(a, 1), input(b, 4)], 2);
+    expect(c.scaling[0]).toContain("scaling stops here. 4x's peak is at concurrency 1, fewer clients than its 4 replicas");
+    expect(c.scaling[0]).not.toContain('queued inside it');
   });
 
   it('counts a repeated level once, as its median-throughput repetition, and says the repetitions differ', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLevel } from '../../plugin/engine/run-level.ts';
+import { CLIENT_BOUND_LIMITS, isClientBound, runLevel } from '../../plugin/engine/run-level.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
 
@@ -15,6 +15,23 @@ function burn(ms: number): void {
     // a check that costs CPU: the generator, not the target, becomes the limit
   }
 }
+
+describe('client_bound thresholds', () => {
+  it('defaults to the documented 90 % of a core and 20 ms of event-loop delay p99', () => {
+    expect(CLIENT_BOUND_LIMITS).toEqual({ cpuPct: 90, eventLoopP99Ms: 20 });
+  });
+
+  it('does not call a level with 5-20 ms of event-loop delay and little CPU client-bound (a shared machine, not a saturated client)', () => {
+    for (const delay of [5.3, 8.9, 10.2, 19.9, 20]) expect(isClientBound(4, delay)).toBe(false);
+  });
+
+  it('calls a level client-bound above 20 ms of delay or at 90 % CPU', () => {
+    expect(isClientBound(4, 20.1)).toBe(true);
+    expect(isClientBound(90, 0)).toBe(true);
+    expect(isClientBound(89.9, 0)).toBe(false);
+    expect(isClientBound(50, 6, { cpuPct: 40, eventLoopP99Ms: 5 })).toBe(true);
+  });
+});
 
 describe('the generator checks itself', () => {
   it('marks a level client_bound when its own CPU is saturated', async () => {

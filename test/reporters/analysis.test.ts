@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LevelSummary, RunSummary } from '../../plugin/types.ts';
-import { writeAnalysisOutputs } from '../../reporters/analysis/write-analysis.ts';
+import { AnalysisWriteError, writeAnalysisOutputs } from '../../reporters/analysis/write-analysis.ts';
 import { buildReportView } from '../../reporters/report/report-model.ts';
 import { HOSTILE_MESSAGES, PLANTED_TOKEN, fixtureLevel, hostileSummary, kneeSummary, twoScenarioSummary } from '../fixtures/summaries.ts';
 import { REPO_ROOT } from '../helpers/fixture-project.ts';
@@ -172,6 +172,25 @@ describe('report safety', () => {
   });
 });
 
+describe("Little's law with failing levels", () => {
+  it('says which levels it could not judge instead of claiming every level kept its concurrency', () => {
+    const summary = kneeSummary();
+    const lv = summary.scenarios[0]!.levels;
+    // c=1 is client-limited in the fixture; give c=2 and c=4 14 % errors: latency then covers successes only.
+    for (const l of lv.filter((x) => x.concurrency === 2 || x.concurrency === 4)) l.error_rate_pct = 14;
+    const view = buildReportView(summary, { hardware: 'h', software: 's' });
+    const little = view.findings[0]!.items_md.find((i) => i.includes("Little's law"))!;
+    expect(little).toContain('c=2: ');
+    expect(little).toMatch(/c=2: [\d.]+ \(\d+ %, not judged\)/);
+    expect(little).toContain('Not judged at c=2, c=4: 1 % or more of their requests failed');
+    expect(little).not.toContain('Every level kept');
+
+    for (const l of lv) l.error_rate_pct = 20;
+    const none = buildReportView(summary, { hardware: 'h', software: 's' }).findings[0]!.items_md.find((i) => i.includes("Little's law"))!;
+    expect(none).toContain('No level could be judged.');
+  });
+});
+
 describe('runs with several scenarios or repetitions', () => {
   it('reports every scenario; the skipped level is left out', async () => {
     const { report, dir } = await analyse(twoScenarioSummary());
@@ -207,8 +226,17 @@ describe('report template', () => {
     expect(report).toContain('| scenario | concurrency |');
   });
 
-  it('names a missing template', async () => {
-    await expect(analyse(kneeSummary(), { templatePath: 'nope/missing.mustache' })).rejects.toThrow(/report template .*missing\.mustache: no such file/);
+  it('names a missing template, and still writes the clean CSV and every chart (listed on the error)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loadbench-analysis-'));
+    const summary = kneeSummary();
+    const failed = writeAnalysisOutputs(summary, { outputDir: dir, runLabel: summary.run_label, projectRoot: REPO_ROOT, templatePath: 'nope/missing.mustache' });
+    await expect(failed).rejects.toThrow(/_report\.md: report template .*missing\.mustache: no such file/);
+    const error = (await failed.catch((e: unknown) => e)) as AnalysisWriteError;
+    expect(error).toBeInstanceOf(AnalysisWriteError);
+    const files = SUFFIXES.filter((f) => f !== '_report.md').map((f) => join(dir, `${summary.run_label}${f}`));
+    expect(error.written).toEqual(files);
+    for (const f of files) expect(existsSync(f)).toBe(true);
+    expect(existsSync(join(dir, `${summary.run_label}_report.md`))).toBe(false);
   });
 });
 

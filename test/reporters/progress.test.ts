@@ -58,6 +58,27 @@ describe('ProgressDisplay', () => {
     expect(out).toHaveLength(3);
     expect(out.every((t) => t.endsWith('\n') && !t.includes('\r'))).toBe(true);
   });
+
+  it('in CI, prints every 2 s by default and announces a measure phase with its first figures, not with zeros', () => {
+    let now = 0;
+    const out: string[] = [];
+    const d = new ProgressDisplay({ isTTY: false, write: (t: string) => out.push(t) }, undefined, () => now);
+    d.update(event({ phase: 'warmup', elapsed_s: 0, total_s: 1, requests: 0, current_rps: 0, p95_ms: 0 }));
+    now = 1000;
+    d.update(event({ elapsed_s: 0, requests: 0, current_rps: 0, p95_ms: 0 }));
+    now = 2000;
+    d.update(event({ elapsed_s: 1, requests: 700 }));
+    now = 3000;
+    d.update(event({ elapsed_s: 2, requests: 1400 }));
+    now = 4000;
+    d.update(event({ elapsed_s: 3, requests: 2100 }));
+    expect(out.map((l) => l.match(/\[(.*?)\]/)![1])).toEqual(['warm-up 0.0/1.0 s', '1.0/5.0 s', '3.0/5.0 s']);
+    expect(out.some((l) => l.includes(' 0 req,') && !l.includes('warm-up'))).toBe(false);
+    // A stalled target (still no request done after a second) is shown, not hidden.
+    now = 5000;
+    d.update(event({ concurrency: 32, elapsed_s: 1, requests: 0 }));
+    expect(out.at(-1)).toContain('@ 32 conc [1.0/5.0 s] 0 req');
+  });
 });
 
 describe('progress channel', () => {
