@@ -13,7 +13,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!(error instanceof TargetError)) throw error;
     // A target problem is the user's to fix, not a crash: one clear message, no stack, no load sent.
     process.stderr.write(`loadbench: ${error.message}\n`);
-    process.exit(1);
+    process.exit(error.exitCode);
   }
 }
 

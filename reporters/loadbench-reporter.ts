@@ -112,10 +112,14 @@ export class LoadbenchReporter implements Reporter {
     await this.progress?.close();
     this.progress = undefined;
     await this.pendingWrite;
-    await this.writeOutputs();
+    const written = await this.writeOutputs();
     this.wroteFinal = true;
     if (this.interrupted) {
-      this.log('loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.');
+      this.log(
+        written.length
+          ? 'loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.'
+          : 'loadbench: the run was interrupted before any level was measured.',
+      );
     }
     this.endRun();
   }

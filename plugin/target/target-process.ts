@@ -12,8 +12,11 @@ export interface StartSpec {
 
 /** A user-facing problem with the target: printed as is, without a stack trace. */
 export class TargetError extends Error {
-  constructor(message: string) {
+  /** The exit code the run should end with: 1, or 128 + signal number when the user interrupted. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
     super(message);
+    this.exitCode = exitCode;
     this.name = 'TargetError';
     this.stack = `${this.name}: ${message}`;
   }
@@ -148,9 +151,36 @@ export async function startTarget(spec: StartSpec, targetUrl: string, cwd: strin
   };
 
   registry.stops.add(stop);
+  // Ctrl-C while the target boots: stop waiting at once (the test runner defers its own exit).
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interruptedBy ??= signal;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await waitUntilReady(spec, child, tail, stop, () => interruptedBy);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function waitUntilReady(
+  spec: StartSpec,
+  child: ChildProcess,
+  tail: TailBuffer,
+  stop: RunningTarget['stop'],
+  interrupted: () => NodeJS.Signals | undefined,
+): Promise<RunningTarget> {
   const deadline = Date.now() + spec.timeout_seconds * 1000;
   let lastProblem = 'no answer yet';
   while (Date.now() < deadline) {
+    const signal = interrupted();
+    if (signal) {
+      await stop(1000);
+      throw new TargetError(`interrupted by ${signal} while the target was starting: it was stopped, and no load was sent`, signal === 'SIGINT' ? 130 : 143);
+    }
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new TargetError(
         `target.start.command exited (${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}) before ${spec.ready_url} answered. Its last lines:\n${tail.text()}`,

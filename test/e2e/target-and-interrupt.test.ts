@@ -11,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 process.on('SIGTERM', () => { writeFileSync('stopped-by-sigterm', 'yes'); process.exit(0); });
 const port = Number(process.env.PORT);
 if (process.env.CRASH) { console.log('booting...'); console.error('fatal: database unreachable'); process.exit(3); }
+if (process.env.SLOW_BOOT) { console.log('booting slowly...'); writeFileSync('booting.pid', String(process.pid)); setInterval(() => undefined, 1000); }
+else
 http.createServer((req, res) => { req.resume(); req.on('end', () => setTimeout(() => res.end('{"ok":true}'), 5)); })
   .listen(port, '127.0.0.1', () => console.log('listening on ' + port));
 `;
@@ -70,6 +72,38 @@ describe('target.start lifecycle', () => {
 });
 
 describe('interruption', () => {
+  it('on SIGINT while the target is still starting: stops waiting at once, stops the target, sends no load, exits 130', async () => {
+    const port = await closedPort();
+    // A target that never becomes ready within its 30 s.
+    const p = project(port, ', SLOW_BOOT: "1"');
+    writeFileSync(join(p.dir, 'config.yaml'), readFileSync(join(p.dir, 'config.yaml'), 'utf8').replace('timeout_seconds: 5', 'timeout_seconds: 30'));
+    let sent = false;
+    const started = Date.now();
+    const { code, output } = await p.runBench({}, [], (text, child) => {
+      if (!sent && text.includes('loadbench: starting the target')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 1000);
+      }
+    });
+    expect(sent).toBe(true);
+    expect(code, output).toBe(130);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(output).toContain('interrupted by SIGINT while the target was starting: it was stopped, and no load was sent');
+    expect(output).not.toMatch(/\n\s+at /);
+    const pid = Number(readFileSync(join(p.dir, 'booting.pid'), 'utf8'));
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 20 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+    expect(readFileSync(join(p.dir, 'stopped-by-sigterm'), 'utf8')).toBe('yes');
+  });
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
