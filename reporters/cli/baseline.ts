@@ -4,6 +4,7 @@
  * Copies a run's JSON summary to a baseline file, to be committed and reviewed like code;
  * config.yaml `baseline.file` then makes `npx vitest bench` fail when a later run regresses.
  */
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OutputPathError, outputFile } from '../../plugin/output-paths.ts';
@@ -27,9 +28,12 @@ async function main(): Promise<number> {
   if (summary.interrupted) throw new SummaryFileError(`run "${label}" was interrupted: a baseline needs a complete run`);
   delete summary.baseline;
   const out = resolve(root, values.out ?? `baselines/${label}.json`);
+  // Replacing a baseline is the normal way to accept a change; say so, so that it is never a surprise in the diff.
+  const replaced = existsSync(out);
   await writeFileAtomic(out, `${JSON.stringify(summary, null, 1)}\n`);
   process.stdout.write(
-    `loadbench: wrote baseline ${relative(root, out)} from run "${label}"; commit it, and set config.yaml baseline.file: ${relative(root, out)}\n`,
+    `loadbench: ${replaced ? 'replaced' : 'wrote'} baseline ${relative(root, out)} with run "${label}" (${summary.finished_at}); ` +
+      `review and commit it${replaced ? ' (git diff shows what changed)' : `, and set config.yaml baseline.file: ${relative(root, out)}`}\n`,
   );
   return 0;
 }

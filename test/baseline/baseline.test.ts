@@ -167,6 +167,12 @@ ${gate}
     });
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toContain('wrote baseline baselines/base.json');
+    const again = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'reporters/cli/baseline.ts'), 'base'], {
+      cwd: p.dir,
+      encoding: 'utf8',
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('replaced baseline baselines/base.json');
 
     const gate = 'baseline: { file: baselines/base.json }';
     writeFileSync(join(p.dir, 'config.yaml'), yaml('same', gate));
