@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -60,6 +60,13 @@ export function interpolateEnv(
   return value;
 }
 
+/** The LOADBENCH_* variables that replace a config key, by the key's path. */
+const ENV_OVERRIDES: Record<string, string> = {
+  run_label: 'LOADBENCH_RUN_LABEL',
+  'target.url': 'LOADBENCH_TARGET_URL',
+  'target.token': 'LOADBENCH_TOKEN',
+};
+
 /** Applies the LOADBENCH_* environment overrides on top of the parsed YAML. */
 function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
@@ -88,6 +95,19 @@ function truncate(text: string, max = 60): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/**
+ * A key path as one printable line: `target.headers.x-a`. A segment that is empty, long, or holds
+ * a space, a dot, a quote or a control character (key names come from the user) is quoted as JSON.
+ */
+function pathText(path: readonly PropertyKey[]): string {
+  return path
+    .map((key) => {
+      const k = String(key);
+      return /^[^\s."\x00-\x1f\x7f]{1,60}$/u.test(k) ? k : truncate(JSON.stringify(k));
+    })
+    .join('.');
+}
+
 function valueAt(root: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = root;
   for (const key of path) {
@@ -98,10 +118,10 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
 }
 
 /** Known keys of the (possibly wrapped) object schema at `path`, for "did you mean" hints. */
-function knownKeysAt(path: PropertyKey[]): string[] {
+function knownKeysAt(root: unknown, path: PropertyKey[]): string[] {
   // zod 4 keeps wrapped schemas under _zod.def.innerType; objects expose their shape there.
   type Def = { innerType?: unknown; shape?: Record<string, unknown>; in?: unknown };
-  let schema: unknown = configSchema;
+  let schema: unknown = root;
   const unwrap = (s: unknown): Def | undefined => {
     let def = (s as { _zod?: { def?: Def } })._zod?.def;
     while (def && !def.shape && (def.innerType || def.in)) {
@@ -117,16 +137,26 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   return Object.keys(unwrap(schema)?.shape ?? {});
 }
 
-/** Turns zod issues into one readable line each: key path, what was found, what is expected. */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string[] {
+/**
+ * Turns zod issues into one readable line each: key path, what was found, what is expected.
+ * `origin` may name where a key's value came from (e.g. an environment variable); it is added after the path.
+ * `schema` is the one that produced the issues (for the known keys of an unknown key); default config.yaml's.
+ */
+export function formatIssues(
+  issues: z.core.$ZodIssue[],
+  input: unknown,
+  origin: (path: readonly PropertyKey[]) => string | undefined = () => undefined,
+  schema: unknown = configSchema,
+): string[] {
   return issues.map((issue) => {
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    const from = origin(issue.path);
+    const where = `${issue.path.length ? pathText(issue.path) : '(top level)'}${from ? ` (${from})` : ''}`;
     const found = valueAt(input, issue.path);
     switch (issue.code) {
       case 'unrecognized_keys': {
-        const known = knownKeysAt(issue.path);
+        const known = knownKeysAt(schema, issue.path);
         return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-          .map((k) => `"${k}"`)
+          .map((k) => truncate(JSON.stringify(k)))
           .join(', ')}: remove it or fix the spelling${known.length ? ` (known keys: ${known.join(', ')})` : ''}`;
       }
       case 'invalid_type':
@@ -139,6 +169,8 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown): string
       case 'invalid_value':
         return `${where}: found ${describe(found)}: ${issue.message.replace(/^Invalid input: /, '')}`;
       case 'custom':
+        // The rule described what it found itself (e.g. a header value, which may be a credential).
+        if (issue.params?.found === true) return `${where}: ${issue.message}`;
         // Cross-field rules point at a mapping; naming "a mapping" would not help.
         return found === undefined || (typeof found === 'object' && found !== null)
           ? `${where}: ${issue.message}`
@@ -160,7 +192,21 @@ export function validateConfig(raw: unknown, file = 'config.yaml', env: NodeJS.P
     throw new ConfigError(file, [`(top level): found ${describe(interpolated)}, expected a mapping with target: and workload:`]);
   }
   const result = configSchema.safeParse(interpolated);
-  if (!result.success) problems.push(...formatIssues(result.error.issues, interpolated));
+  if (!result.success) {
+    // A value set by a LOADBENCH_* variable is not in the YAML file: say where it came from.
+    // Likewise for a value that `${VAR}` interpolation filled in.
+    const origin = (path: readonly PropertyKey[]): string | undefined => {
+      const name = ENV_OVERRIDES[path.join('.')];
+      if (name && env[name]) return `from the environment variable ${name}`;
+      const written = valueAt(raw, [...path]);
+      if (typeof written !== 'string') return undefined;
+      const used = [...written.matchAll(new RegExp(ENV_PATTERN.source, 'g'))]
+        .map((m) => m[1]!)
+        .filter((v) => env[v] !== undefined && env[v] !== '');
+      return used.length ? `with ${used.map((v) => `\${${v}}`).join(', ')} from the environment` : undefined;
+    };
+    problems.push(...formatIssues(result.error.issues, interpolated, origin));
+  }
   if (problems.length || !result.success) throw new ConfigError(file, problems);
   return result.data;
 }
@@ -200,5 +246,13 @@ export function loadConfig(path?: string, cwd = process.cwd(), env: NodeJS.Proce
     // e.g. an alias that refers to itself, or an alias bomb
     throw new ConfigError(file, [`YAML could not be read: ${(error as Error).message.split('\n')[0]}`]);
   }
-  return { path: file, config: validateConfig(raw, file, env) };
+  const config = validateConfig(raw, file, env);
+  const template = config.report.template;
+  // Checked now, not after the sweep: a run must not send all its load and then fail on a typo.
+  if (template !== undefined && !existsSync(resolve(cwd, template))) {
+    throw new ConfigError(file, [
+      `report.template: found ${JSON.stringify(template)}: no such file (relative to ${cwd}); fix the path, or remove the key to use the built-in report`,
+    ]);
+  }
+  return { path: file, config };
 }

@@ -16,6 +16,103 @@ export const sloSchema = z
   })
   .default({});
 
+/*
+ * Upper bounds on times. Node's setTimeout holds at most 2^31-1 ms (about 24.8 days); a larger
+ * delay fires at once (TimeoutOverflowWarning), so an unbounded `duration_seconds: 1e300` would end
+ * every level immediately with 0 requests. The limits below are far inside that range, also summed.
+ */
+const ONE_DAY = 86_400;
+const ONE_HOUR = 3_600;
+
+/** Measured time per level, in seconds: above 0, at most one day. Shared with the scenario option. */
+export const durationSeconds = positiveNumber.max(ONE_DAY, { message: `expected at most ${ONE_DAY} (one day)` });
+/** Warm-up time before each level, in seconds: 0 or more, at most one day. Shared with the scenario option. */
+export const warmupSeconds = nonNegativeNumber.max(ONE_DAY, { message: `expected at most ${ONE_DAY} (one day)` });
+/** Per-request time limit, in seconds: above 0, at most one hour. Shared with the scenario option. */
+export const requestTimeoutSeconds = positiveNumber.max(ONE_HOUR, { message: `expected at most ${ONE_HOUR} (one hour)` });
+/** How long `target.start` may take to become ready, in seconds: above 0, at most one hour. */
+export const startTimeoutSeconds = positiveNumber.max(ONE_HOUR, { message: `expected at most ${ONE_HOUR} (one hour)` });
+
+/** RFC 9110 `token` (tchar+): what a header name may be. */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Header names the engine frames itself (plugin/engine/http1.ts): a user value would be dropped or break the request. */
+const ENGINE_HEADERS: Record<string, string> = {
+  'content-length': 'loadbench sets content-length from the body of each request',
+  'transfer-encoding': 'loadbench sends every body with a content-length, never chunked',
+};
+
+/**
+ * Why `value` cannot be sent in a request header line, as "found ..., expected ..." without quoting
+ * the value (it may be a credential); undefined when it can. engine/http1.ts writes header lines as
+ * Latin-1 and refuses CR, LF, NUL, other control characters but tab, and characters above U+00FF.
+ */
+function headerValueProblem(value: string, what: string): string | undefined {
+  const at = value.search(/[^\t\x20-\x7e\x80-\xff]/);
+  if (at === -1) return undefined;
+  if (/[\r\n]/.test(value)) return `found a value with a line break, expected a single-line ${what}`;
+  if (value.includes('\0')) return `found a value with a NUL character, expected a ${what} without control characters`;
+  const code = value.codePointAt(at)!;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (code < 0x20 || code === 0x7f) {
+    return `found a value with the control character ${hex}, expected a ${what} without control characters (tab is allowed)`;
+  }
+  return `found a value with the character ${hex}, expected a ${what} of Latin-1 characters only (up to U+00FF)`;
+}
+
+/** A user's name as one short line of text. */
+const quoted = (name: string): string => {
+  const json = JSON.stringify(name);
+  return json.length > 60 ? `${json.slice(0, 60)}…` : json;
+};
+
+/**
+ * Request headers, shared by config.yaml `target.headers` and the scenario option `headers`:
+ * names must be HTTP tokens, each name once (case-insensitively), values single-line Latin-1.
+ * Numbers are accepted as values and sent as text.
+ */
+export const headersSchema = z
+  .record(z.string(), z.union([z.string(), z.number()]).transform(String))
+  .superRefine((headers, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [name, value] of Object.entries(headers)) {
+      // `found` in params: the message says what was found itself, without quoting the value.
+      const problem = (message: string): void => {
+        ctx.addIssue({ code: 'custom', path: [name], message, params: { found: true } });
+      };
+      const lower = name.toLowerCase();
+      if (!HTTP_TOKEN.test(name)) {
+        problem(
+          name === ''
+            ? 'found an empty header name, expected a name such as x-request-id'
+            : `found the header name ${quoted(name)}, expected an HTTP token: letters, digits and !#$%&'*+-.^_\`|~ only (no spaces, no ":")`,
+        );
+        continue;
+      }
+      const engine = ENGINE_HEADERS[lower];
+      if (engine) {
+        problem(`found a ${lower} header, expected none: ${engine}`);
+        continue;
+      }
+      const earlier = seen.get(lower);
+      if (earlier !== undefined) {
+        problem(`found the header name ${quoted(earlier)} as well, expected each header once (names are case-insensitive)`);
+        continue;
+      }
+      seen.set(lower, name);
+      const valueProblem = headerValueProblem(value, 'header value');
+      if (valueProblem) problem(valueProblem);
+      else if (lower === 'host' && value.trim() === '') {
+        problem('found an empty host header, expected a host such as example.test:8080, or no host header');
+      }
+    }
+  });
+
+/** The bearer token: sent as `authorization: Bearer <token>`, so the same rules as a header value apply. */
+export const tokenSchema = z.string().superRefine((token, ctx) => {
+  const problem = headerValueProblem(token, 'token');
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { found: true } });
+});
+
 const urlSchema = z.string().refine(
   (value) => {
     try {
@@ -31,7 +128,7 @@ const urlSchema = z.string().refine(
 const targetStartSchema = z.strictObject({
   command: z.string().min(1),
   ready_url: urlSchema,
-  timeout_seconds: positiveNumber.default(30),
+  timeout_seconds: startTimeoutSeconds.default(30),
   env: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
 });
 
@@ -41,24 +138,34 @@ const targetSchema = z.strictObject({
     .string()
     .transform((m) => m.toUpperCase())
     .pipe(z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])),
-  token: z.string().optional(),
-  headers: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+  token: tokenSchema.optional(),
+  headers: headersSchema.default({}),
   start: targetStartSchema.optional(),
 });
 
 const concurrencyLevels = z
   .array(z.number().int().positive().max(10_000))
-  .min(1, { message: 'expected at least one concurrency level, e.g. [1, 2, 4, 8]' });
+  .min(1, { message: 'expected at least one concurrency level, e.g. [1, 2, 4, 8]' })
+  .superRefine((levels, ctx) => {
+    // A level listed twice would give two rows for one level; `repetitions` is the way to repeat one.
+    const twice = [...new Set(levels.filter((l, i) => levels.indexOf(l) !== i))];
+    if (twice.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `level${twice.length > 1 ? 's' : ''} ${twice.join(', ')} listed more than once: expected each level once (use repetitions to repeat levels)`,
+      });
+    }
+  });
 
 /** The workload fields that scenarios may override. Exactly one of duration/requests is required after merging. */
 export const workloadSchema = z.strictObject({
   challenge_id: z.string().default('demo-challenge'),
   payload: z.unknown().optional(),
   concurrency_levels: concurrencyLevels,
-  duration_seconds: positiveNumber.optional(),
+  duration_seconds: durationSeconds.optional(),
   requests_per_level: z.number().int().positive().optional(),
-  warmup_seconds: nonNegativeNumber.default(0),
-  timeout_seconds: positiveNumber.default(10),
+  warmup_seconds: warmupSeconds.default(0),
+  timeout_seconds: requestTimeoutSeconds.default(10),
   max_body_bytes: z.number().int().positive().default(1024 * 1024),
   raw_csv: z.boolean().default(true),
   repetitions: z.number().int().min(1).max(20).default(1),

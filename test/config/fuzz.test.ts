@@ -4,6 +4,28 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../plugin/config/load-config.ts';
+import type { LoadbenchConfig } from '../../plugin/config/schema.ts';
+import { buildRequestTemplate } from '../../plugin/engine/http1.ts';
+import { resolveScenario } from '../../plugin/scenario.ts';
+
+/** Node's setTimeout holds at most 2^31-1 ms; a longer delay fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * What "the loader accepted it" must mean: every time fits a timer (also warm-up, measurement and a
+ * request timeout together), and the request the engine builds from the config does not throw.
+ */
+function expectRunnable(config: LoadbenchConfig, text: string): void {
+  const w = config.workload;
+  const times = [w.duration_seconds ?? 0, w.warmup_seconds, w.timeout_seconds, config.target.start?.timeout_seconds ?? 0];
+  for (const t of times) {
+    expect(Number.isFinite(t), text).toBe(true);
+    expect(t * 1000, text).toBeLessThanOrEqual(MAX_TIMER_MS);
+  }
+  expect(((w.duration_seconds ?? 0) + w.warmup_seconds + w.timeout_seconds) * 1000, text).toBeLessThanOrEqual(MAX_TIMER_MS);
+  const s = resolveScenario('fuzz', {}, config);
+  expect(() => buildRequestTemplate(s.url, s.method, s.headers, s.body), text).not.toThrow();
+}
 
 /** mulberry32: a tiny seeded PRNG so that every run feeds the same inputs. */
 function prng(seed: number): () => number {
@@ -83,6 +105,7 @@ describe('config loader fuzz (fixed seed)', () => {
       try {
         const { config } = loadConfig(file, dir, {});
         expect(config.workload.concurrency_levels.length).toBeGreaterThan(0);
+        expectRunnable(config, text);
         valid++;
       } catch (error) {
         if (!(error instanceof ConfigError)) {
@@ -98,5 +121,53 @@ describe('config loader fuzz (fixed seed)', () => {
     }
     expect(refused).toBeGreaterThan(400);
     expect(valid + refused).toBe(inputs.length);
+  });
+
+  it('accepts only times a timer can hold and headers a request can carry (fixed seed)', () => {
+    const r = prng(20260411);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    // Mostly values near the limits that pass, sometimes ones that must not.
+    const either = <T,>(good: readonly T[], bad: readonly T[]): T => (r() < 0.75 ? pick(good) : pick(bad));
+    const time = (): number => either([1e-9, 0.5, 1, 30, 3_600], [0, -1, 3_600.5, 86_400, 86_401, 2 ** 31, 1e300, 1e308, Number.MAX_SAFE_INTEGER]);
+    const name = (): string => either(['x-a', 'X-Request-Id', 'host', 'Host', 'connection', 'authorization', "!#$%&'*+-.^_`|~", 'constructor'],
+      ['bad name', '', 'x:y', 'ü-x', 'content-length', 'Transfer-Encoding', 'x\r\ny', 'a'.repeat(300)]);
+    const value = (): unknown => either(['v', '', 'tab\tok', 'café', 42, 1e300, '${NOPE:-x}'],
+      ['v\r\nX-Injected: 1', 'a\nb', 'a\rb', 'a\0b', 'a\u0007b', '€', 'a\u007f', '${NOPE:-x\ny}', ' ']);
+    const dir = mkdtempSync(join(tmpdir(), 'loadbench-fuzz-'));
+    let valid = 0;
+    let refused = 0;
+    for (let i = 0; i < 400; i++) {
+      const workload: Record<string, unknown> = { concurrency_levels: [1, 2] };
+      workload[r() < 0.8 ? 'duration_seconds' : 'requests_per_level'] = r() < 0.8 ? time() : 10;
+      if (r() < 0.5) workload.warmup_seconds = time();
+      if (r() < 0.5) workload.timeout_seconds = time();
+      const target: Record<string, unknown> = { url: 'http://127.0.0.1:8080/submit', method: pick(['GET', 'POST', 'HEAD']) };
+      if (r() < 0.5) target.token = value();
+      if (r() < 0.7) {
+        const headers: Record<string, unknown> = {};
+        for (let n = Math.floor(r() * 4); n > 0; n--) headers[name()] = value();
+        target.headers = headers;
+      }
+      if (r() < 0.3) target.start = { command: 'node x.js', ready_url: 'http://127.0.0.1:8080/healthz', timeout_seconds: time() };
+      const text = stringify({ target, workload, ...(r() < 0.3 ? { workload: { ...workload, payload: { a: '{{challenge_id}}' } } } : {}) });
+      const file = join(dir, `t${i}.yaml`);
+      writeFileSync(file, text);
+      try {
+        const { config } = loadConfig(file, dir, {});
+        expectRunnable(config, text);
+        valid++;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw new Error(`input #${i} raised ${String(error)}:\n${text}`);
+        for (const p of error.problems) {
+          expect(p.includes('\n'), p).toBe(false);
+          expect(p, text).toMatch(/^(target|workload)\./);
+          expect(p.length).toBeLessThan(400);
+        }
+        refused++;
+      }
+    }
+    // Both outcomes are exercised, so the invariants above were checked on accepted configs.
+    expect(valid).toBeGreaterThan(80);
+    expect(refused).toBeGreaterThan(200);
   });
 });
