@@ -2,8 +2,19 @@ import { relative } from 'node:path';
 import { bench, describe, inject } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, formatIssues, loadConfig } from './config/load-config.ts';
-import { baselineTolerancesSchema, sloSchema, workloadSchema, type LoadbenchConfig } from './config/schema.ts';
+import {
+  baselineTolerancesSchema,
+  durationSeconds,
+  headersSchema,
+  tokenSchema,
+  requestTimeoutSeconds,
+  sloSchema,
+  warmupSeconds,
+  workloadSchema,
+  type LoadbenchConfig,
+} from './config/schema.ts';
 import { buildHeaders, payloadShape, redactSecrets, redactUrl, renderPayload, secretValues } from './request-builder.ts';
+import { ERROR_SAMPLE_LENGTH, MAX_ERROR_SAMPLE_SOURCE_LENGTH } from './engine/level-shard.ts';
 import { RawCsvWriter } from './engine/raw-csv-writer.ts';
 import { generatorThreadsProblem, runLevel, type CheckResponse, type LevelPlan, type PayloadContext } from './engine/run-level.ts';
 import { rawCsvPath } from './output-paths.ts';
@@ -64,15 +75,15 @@ const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function
 const optionsSchema = z.strictObject({
   url: z.string().optional(),
   method: z.string().optional(),
-  token: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  token: tokenSchema.optional(),
+  headers: headersSchema.optional(),
   challenge_id: z.string().optional(),
   payload: z.unknown().optional(),
   concurrency_levels: workloadSchema.shape.concurrency_levels.optional(),
-  duration_seconds: z.number().positive().optional(),
+  duration_seconds: durationSeconds.optional(),
   requests_per_level: z.number().int().positive().optional(),
-  warmup_seconds: z.number().nonnegative().optional(),
-  timeout_seconds: z.number().positive().optional(),
+  warmup_seconds: warmupSeconds.optional(),
+  timeout_seconds: requestTimeoutSeconds.optional(),
   max_body_bytes: z.number().int().positive().optional(),
   raw_csv: z.boolean().optional(),
   repetitions: z.number().int().min(1).max(20).optional(),
@@ -131,7 +142,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
   const where = `scenario "${name}"`;
   if (!name || typeof name !== 'string') throw new ConfigError('scenario()', ['name: expected a non-empty string']);
   const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) throw new ConfigError(where, formatIssues(parsed.error.issues, options));
+  if (!parsed.success) throw new ConfigError(where, formatIssues(parsed.error.issues, options, undefined, optionsSchema));
   const o = parsed.data;
   const problems: string[] = [];
 
@@ -193,6 +204,42 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     headerNames: Object.keys(headers),
     secrets: secretValues(o.token ?? config.target.token, headers),
   };
+}
+
+/**
+ * Error samples as the results keep them: the secrets redacted in the engine's long text, and
+ * only then cut to {@link ERROR_SAMPLE_LENGTH} characters (a secret cut first would no longer
+ * match, and its prefix would be written); samples that now read the same are dropped. Pure;
+ * exported for tests.
+ */
+export function redactErrorSamples(samples: LevelSummary['error_samples'], secrets: readonly string[]): LevelSummary['error_samples'] {
+  const seen = new Set<string>();
+  const out: LevelSummary['error_samples'] = [];
+  for (const { category, message } of samples) {
+    let text = redactSecrets(message, secrets);
+    // The engine cut this text: a secret that starts before its cut ends past it.
+    if (message.length >= MAX_ERROR_SAMPLE_SOURCE_LENGTH) text = dropCutSecret(text, secrets);
+    text = text.slice(0, ERROR_SAMPLE_LENGTH);
+    const key = `${category}\n${text}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ category, message: text });
+  }
+  return out;
+}
+
+/** `text` without the longest start of a secret it ends with (what is left of a secret cut off). */
+function dropCutSecret(text: string, secrets: readonly string[]): string {
+  let cut = 0;
+  for (const secret of secrets) {
+    for (let k = Math.min(secret.length - 1, text.length); k > cut; k--) {
+      if (text.endsWith(secret.slice(0, k))) {
+        cut = k;
+        break;
+      }
+    }
+  }
+  return cut > 0 ? text.slice(0, -cut) : text;
 }
 
 function skippedLevel(scenario: string, concurrency: number): LevelSummary {
@@ -282,7 +329,7 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
             });
             sendProgress(provided, { type: 'level-end' });
             // Error texts can echo what the target saw (a check that throws with the body, for one).
-            measured.error_samples = measured.error_samples.map((e) => ({ ...e, message: redactSecrets(e.message, s.secrets) }));
+            measured.error_samples = redactErrorSamples(measured.error_samples, s.secrets);
             const slo = evaluateSlo(measured, s.slo);
             handle.setMeta(meta({ ...measured, slo, skipped: false }));
             // The verdict travels in the meta; the reporter prints it and sets the exit code.

@@ -89,7 +89,19 @@ export interface ShardResult {
 }
 
 const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
-const MAX_SAMPLE_LENGTH = 200;
+/**
+ * Error samples are kept up to this many characters. The caller redacts secrets on this text and
+ * only then cuts it to {@link ERROR_SAMPLE_LENGTH}: a secret cut in two would no longer match.
+ */
+export const MAX_ERROR_SAMPLE_SOURCE_LENGTH = 2000;
+/** Length of an error sample in the results, after redaction. */
+export const ERROR_SAMPLE_LENGTH = 200;
+/**
+ * Partly filled raw chunks are handed out at least this often while the level runs, so that a
+ * killed process leaves every row up to the last second on disk: the file lags by at most this
+ * plus a tick (≤ 100 ms) and the write. One write per interval, never one per row.
+ */
+export const RAW_FLUSH_INTERVAL_MS = 500;
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /** Thrown into in-flight requests when the level ends; such requests are not counted. */
@@ -266,7 +278,8 @@ export class LevelShard {
   readonly histogram: Histogram = createLatencyHistogram();
   readonly secondHistogram: Histogram = createLatencyHistogram();
   readonly errors = new Float64Array(ERROR_CATEGORIES.length);
-  readonly errorSamples = new Map<ErrorCategory, Set<string>>();
+  /** Up to three samples per category: the first {@link ERROR_SAMPLE_LENGTH} characters, then the kept text. */
+  readonly errorSamples = new Map<ErrorCategory, Map<string, string>>();
   /** Count per status code 0-999 (0: no response). */
   readonly statusCounts = new Float64Array(1000);
   readonly categoryIndex = new Map(ERROR_CATEGORIES.map((c, i) => [c, i] as const));
@@ -287,6 +300,8 @@ export class LevelShard {
   secIndex = 0;
   sec: SecondReport = { index: 0, requests: 0, successes: 0, failures: 0 };
   rawBlocked: Promise<void> | null = null;
+  /** When raw rows were last handed out (`performance.now()`). */
+  lastRawFlush = 0;
   /** Connections waiting for the next turn of the event loop to send (see `complete`). */
   readonly sendQueue: Connection[] = [];
   sendScheduled = false;
@@ -317,6 +332,7 @@ export class LevelShard {
     if (this.stopped) return this.checkIdle();
     const tick = Math.max(10, Math.min(100, this.timeoutMs / 4));
     this.ticker = setInterval(() => this.onTick(), tick);
+    this.lastRawFlush = performance.now();
     for (const c of this.connections) this.send(c);
   }
 
@@ -496,12 +512,17 @@ export class LevelShard {
   }
 
   private sampleError(category: ErrorCategory, message: string): void {
-    let set = this.errorSamples.get(category);
-    if (!set) this.errorSamples.set(category, (set = new Set()));
-    if (set.size < MAX_ERROR_SAMPLES_PER_CATEGORY) set.add(message.slice(0, MAX_SAMPLE_LENGTH));
+    let samples = this.errorSamples.get(category);
+    if (!samples) this.errorSamples.set(category, (samples = new Map()));
+    // Told apart by what the results will show: messages that differ only past the cut would
+    // fill the slots with samples that read the same.
+    const key = message.slice(0, ERROR_SAMPLE_LENGTH);
+    if (samples.size < MAX_ERROR_SAMPLES_PER_CATEGORY && !samples.has(key)) samples.set(key, message.slice(0, MAX_ERROR_SAMPLE_SOURCE_LENGTH));
   }
 
+  /** Hands the raw rows so far to `hooks.raw` (dropped when there is no consumer). */
   flushRaw(): void {
+    this.lastRawFlush = performance.now();
     const chunk = this.rows?.take();
     if (!chunk || !this.hooks.raw) return;
     const ok = this.hooks.raw(chunk);
@@ -523,6 +544,9 @@ export class LevelShard {
       const index = Math.floor((now - this.tMeasure) / 1000);
       if (index > this.secIndex) this.rollTo(index);
     }
+    // A slow level may take minutes to fill a chunk; a killed process must not lose those rows.
+    // While the consumer is behind (back-pressure) the rows wait: the next flush takes them.
+    if (this.rows !== null && this.rows.size > 0 && this.rawBlocked === null && now - this.lastRawFlush >= RAW_FLUSH_INTERVAL_MS) this.flushRaw();
   }
 
   /** A snapshot for progress events. */
@@ -549,7 +573,7 @@ export class LevelShard {
       warmupRequests: this.warmupRequests,
       errors: [...this.errors],
       statusCodes,
-      errorSamples: [...this.errorSamples].flatMap(([category, set]) => [...set].map((m): [ErrorCategory, string] => [category, m])),
+      errorSamples: [...this.errorSamples].flatMap(([category, samples]) => [...samples.values()].map((m): [ErrorCategory, string] => [category, m])),
       endEpochMs: this.measuring ? this.timeOrigin + this.tEnd : 0,
     };
   }

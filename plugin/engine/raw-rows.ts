@@ -2,6 +2,8 @@ import { ERROR_CATEGORIES, type ErrorCategory } from '../types.ts';
 
 /** Raw rows are handed out in chunks of about this many bytes. */
 export const RAW_CHUNK_BYTES = 64 * 1024;
+// Below this, a taken chunk is copied out and the buffer kept: cheaper than a fresh 64 KiB one.
+const SMALL_TAKE_BYTES = RAW_CHUNK_BYTES / 4;
 // Longest row after the scenario prefix: worker, 16-digit timestamp, latency, status, ok, category.
 const MAX_ROW_TAIL = 128;
 
@@ -70,11 +72,21 @@ export class RawRowEncoder {
     this.pos = copySmall(category === undefined ? OK_TAIL : CATEGORY_BYTES.get(category)!, buf, p);
   }
 
-  /** Takes the rows so far (a view on its own memory), or null when there are none. */
+  /**
+   * Takes the rows so far (a view on its own memory, never the shared pool's), or null when
+   * there are none. A chunk taken early (the timed flush of a slow level) is copied
+   * out, so a few rows do not hold, or move to another thread, a whole 64 KiB buffer.
+   */
   take(): Buffer | null {
     if (this.pos === 0) return null;
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = this.fresh();
+    let out: Buffer;
+    if (this.pos < SMALL_TAKE_BYTES) {
+      out = Buffer.allocUnsafeSlow(this.pos);
+      this.buf.copy(out, 0, 0, this.pos);
+    } else {
+      out = this.buf.subarray(0, this.pos);
+      this.buf = this.fresh();
+    }
     this.pos = 0;
     return out;
   }

@@ -127,6 +127,47 @@ scenario('echo', { check: (res) => { throw new Error('unexpected body ' + res.bo
     }
   });
 
+  it('never writes the start of a secret that a check threw across the 200-character cut', async () => {
+    const echo = await startServer((_n, req, res) => res.end(JSON.stringify({ saw: req.headers.authorization, cookie: req.headers.cookie })));
+    const token = 'yTOKENSECRETV-e2e-0003';
+    const cookie = 'sid=COOKIESECRET-e2e-0004';
+    try {
+      const p = fixtureProject(
+        `run_label: straddle
+target: { url: "${echo.url}", method: POST, token: "${token}", headers: { cookie: "${cookie}" } }
+workload: { concurrency_levels: [1], requests_per_level: 20 }
+`,
+        {
+          // 175 characters, then the secret: "check threw: " puts it across the 200th character.
+          'echo.bench.ts': `import { scenario } from SCENARIO;
+let n = 0;
+scenario('echo', {
+  check: (res) => {
+    const seen = res.json();
+    throw new Error('x'.repeat(175) + (n++ % 2 ? seen.cookie + ' (cookie)' : seen.saw.slice('Bearer '.length) + ' (token)'));
+  },
+});
+`,
+        },
+      );
+      await p.runBench();
+      const summary = JSON.parse(readFileSync(join(p.dir, 'runs/straddle_summary.json'), 'utf8')) as {
+        scenarios: { levels: { error_samples: { category: string; message: string }[] }[] }[];
+      };
+      const samples = summary.scenarios[0]!.levels[0]!.error_samples;
+      expect(samples.map((s) => s.message).sort()).toEqual([
+        `check threw: ${'x'.repeat(175)}REDACTED (co`,
+        `check threw: ${'x'.repeat(175)}REDACTED (to`,
+      ]);
+      for (const f of readdirSync(join(p.dir, 'runs')).filter((f) => !f.startsWith('.') && f !== 'previous')) {
+        const text = readFileSync(join(p.dir, 'runs', f)).toString('latin1');
+        for (const secret of [token, cookie]) expect(text, f).not.toContain(secret.slice(0, 4));
+      }
+    } finally {
+      await echo.close();
+    }
+  });
+
   it('says in one line that nothing answers at the target, and sends nothing', async () => {
     const port = await closedPort();
     const p = fixtureProject(

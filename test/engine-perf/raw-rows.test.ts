@@ -39,4 +39,19 @@ describe('RawRowEncoder', () => {
     expect(first.toString().endsWith('\n')).toBe(true);
     expect(second.toString()).toBe('s,1,2,1,0.001,200,1,\n');
   });
+
+  it('copies a chunk taken early into memory of its own size, and keeps writing after it', () => {
+    const enc = new RawRowEncoder('s', 1);
+    enc.row(1, 10, 1000, 200, undefined);
+    const early = enc.take()!;
+    // Its own ArrayBuffer (transferable to another thread), not a view on 64 KiB.
+    expect(early.byteOffset).toBe(0);
+    expect(early.buffer.byteLength).toBe(early.length);
+    expect(early.toString()).toBe('s,1,1,10,1,200,1,\n');
+    enc.row(2, 11, 2000, 503, 'http_5xx');
+    expect(enc.size).toBeGreaterThan(0);
+    // The copy is not overwritten by the rows that follow it.
+    expect(early.toString()).toBe('s,1,1,10,1,200,1,\n');
+    expect(enc.take()!.toString()).toBe('s,1,2,11,2,503,0,http_5xx\n');
+  });
 });
