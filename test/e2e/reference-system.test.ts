@@ -7,6 +7,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { isListening } from '../../plugin/target/target-process.ts';
 import { REPO_ROOT } from '../helpers/fixture-project.ts';
+import { readRunSummary } from '../../reporters/io/read-summary.ts';
 import { closedPort } from '../helpers/servers.ts';
 
 /**
@@ -27,6 +28,9 @@ describe('the main job against the reference system', () => {
     config.workload.concurrency_levels = [1, 4];
     config.workload.duration_seconds = 1;
     config.workload.warmup_seconds = 0.5;
+    // This test is about the main job's outputs; the regression gate has its own tests (a 1 s sweep
+    // beside other test files is not comparable with the committed 5 s baseline).
+    delete config.baseline;
     expect(config.target.start.command).toContain(`--port ${port}`);
     const file = join(mkdtempSync(join(tmpdir(), 'loadbench-ref-')), 'config.yaml');
     writeFileSync(file, stringify(config));
@@ -61,6 +65,27 @@ describe('the main job against the reference system', () => {
       expect(await isListening('127.0.0.1', port)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the committed baselines of the shipped config', () => {
+  it('exist for 1, 2 and 4 workers and match the shipped sweep, so the gate judges every level', async () => {
+    const shipped = parseYaml(readFileSync(join(REPO_ROOT, 'config.yaml'), 'utf8')) as Record<string, any>;
+    expect(shipped.baseline.file).toBe('baselines/submit-${WORKERS:-2}x.json');
+    for (const workers of [1, 2, 4]) {
+      const file = join(REPO_ROOT, `baselines/submit-${workers}x.json`);
+      const baseline = await readRunSummary(file);
+      expect(baseline.interrupted, file).toBe(false);
+      expect(baseline.report.num_nodes).toBe(`gateway=1, worker=${workers}`);
+      const submit = baseline.scenarios.find((s) => s.name === 'submit')!;
+      expect(submit, file).toBeDefined();
+      expect(submit.levels.map((l) => l.concurrency)).toEqual(shipped.workload.concurrency_levels);
+      expect(submit.workload.duration_seconds).toBe(shipped.workload.duration_seconds);
+      // Enough requests at every level for the gate's default min_requests (200).
+      for (const l of submit.levels) expect(l.requests, `${file} c=${l.concurrency}`).toBeGreaterThanOrEqual(200);
+      // No credential in a file meant to be committed.
+      expect(readFileSync(file, 'utf8')).not.toContain('dev-token');
     }
   });
 });
