@@ -81,9 +81,19 @@ export async function stopAllTargets(graceMs = 5000): Promise<void> {
   await Promise.all([...registry.stops].map((stop) => stop(graceMs)));
 }
 
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills the whole process group of a child started with `detached: true`. */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  // Not skipped when the shell has exited: the rest of its group may still run.
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -92,6 +102,33 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * A watchdog for one target group, in its own process group: when loadbench dies without running
+ * its exit hook (SIGKILL, a crash of the runtime), the pipe to it closes and the watchdog stops the
+ * target (SIGTERM, then SIGKILL), so that not even a killed run leaves the system under test running.
+ */
+const REAPER = `
+const pgid = Number(process.argv[1]);
+const kill = (signal) => { try { process.kill(-pgid, signal); } catch {} };
+process.stdin.on('data', () => undefined);
+process.stdin.on('close', () => { kill('SIGTERM'); setTimeout(() => { kill('SIGKILL'); process.exit(0); }, 3000); });
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+function startReaper(pgid: number): ChildProcess | undefined {
+  try {
+    const reaper = spawn(process.execPath, ['-e', REAPER, String(pgid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    reaper.on('error', () => undefined);
+    reaper.stdin?.on('error', () => undefined);
+    // Neither the watchdog nor its pipe may keep loadbench alive.
+    reaper.unref();
+    (reaper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return reaper;
+  } catch {
+    return undefined;
   }
 }
 
@@ -133,6 +170,12 @@ export async function startTarget(spec: StartSpec, targetUrl: string, cwd: strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  const reaper = child.pid !== undefined ? startReaper(child.pid) : undefined;
+  // The watchdog ends once the whole group is gone (not merely the shell that started it).
+  const endReaper = (): void => {
+    if (reaper && reaper.exitCode === null && !groupAlive(child.pid!)) reaper.kill('SIGTERM');
+  };
+  child.once('exit', endReaper);
   const tail = new TailBuffer();
   child.stdout?.on('data', (c: Buffer) => tail.push(c));
   child.stderr?.on('data', (c: Buffer) => tail.push(c));
@@ -141,13 +184,20 @@ export async function startTarget(spec: StartSpec, targetUrl: string, cwd: strin
 
   const stop = async (graceMs = 5000): Promise<void> => {
     registry.stops.delete(stop);
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    const pid = child.pid!;
+    if ((child.exitCode !== null || child.signalCode !== null) && !groupAlive(pid)) {
+      reaper?.kill('SIGTERM');
+      return;
+    }
+    const deadline = Date.now() + graceMs;
     killGroup(child, 'SIGTERM');
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
-    // The shell may exit before its children: make sure nothing of the group survives.
+    // The shell may exit before its children: give the rest of the group the same grace, then make sure nothing survives.
+    while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     killGroup(child, 'SIGKILL');
+    reaper?.kill('SIGTERM');
   };
 
   registry.stops.add(stop);

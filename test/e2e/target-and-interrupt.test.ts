@@ -72,6 +72,27 @@ describe('target.start lifecycle', () => {
 });
 
 describe('interruption', () => {
+  it('when loadbench itself is killed (SIGKILL, no exit hook can run), its watchdog still stops the target', async () => {
+    const port = await closedPort();
+    const p = project(port, '', 'concurrency_levels: [1], duration_seconds: 20');
+    let killedAt = 0;
+    const { code } = await p.runBench({}, [], (text, child) => {
+      if (!killedAt && text.includes('@ 1 conc [')) {
+        killedAt = Date.now();
+        child.kill('SIGKILL');
+      }
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(code).toBeNull();
+    // The watchdog sends SIGTERM at once (SIGKILL 3 s later if needed).
+    while ((await isListening('127.0.0.1', port)) && Date.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 100));
+    expect(await isListening('127.0.0.1', port)).toBe(false);
+    expect(readFileSync(join(p.dir, 'stopped-by-sigterm'), 'utf8')).toBe('yes');
+    // The raw CSV was handed to the disk as the level ran, although nothing could be written at the end.
+    const raw = readFileSync(join(p.dir, 'runs/lifecycle_raw.csv'), 'utf8').trim().split('\n');
+    expect(raw[0]).toBe('scenario,concurrency,worker,timestamp_ms,latency_ms,status,ok,error');
+  });
+
   it('on SIGINT while the target is still starting: stops waiting at once, stops the target, sends no load, exits 130', async () => {
     const port = await closedPort();
     // A target that never becomes ready within its 30 s.
