@@ -228,5 +228,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
     }
     if (!stopped && !undecided && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
   }
+  const allOnce = [...reps.values()].every((m) => [...m.values()].every((r) => r === 1));
+  if (allOnce && inputs.length > 1) {
+    // Single runs cannot separate a small step from noise; the verdicts above must not read as more certain than they are.
+    caveats.push(
+      'every level of every run was measured once: on a shared machine a level can differ by tens of percent between identical runs (up to 30 % on the 2-core machine loadbench was measured on), so a smaller step may be noise; set workload.repetitions: 3, or repeat the runs, before trusting the verdicts',
+    );
+  }
   return { labels, scenarios, levels, differences, caveats, figures, rows, scaling };
 }

@@ -44,7 +44,19 @@ describe('compareRuns', () => {
         'this machine has 2 CPU cores and 4x runs 4 replicas beside the gateway and the load generator, so the gateway or the CPU cores, not the replica count, are the limit.',
     ]);
     expect(c.differences).toEqual([]);
-    expect(c.caveats).toEqual([]);
+    // Single runs: the only caveat is that a small step may be noise.
+    expect(c.caveats).toEqual([expect.stringMatching(/^every level of every run was measured once: .*set workload\.repetitions: 3/)]);
+  });
+
+  it('drops the single-run caveat when the levels were repeated', () => {
+    const a = run('1x', 1);
+    const b = run('2x', 1.8);
+    for (const r of [a, b]) for (const l of r.scenarios[0]!.levels) l.repetition = 1;
+    const extra = (r: RunSummary) => r.scenarios[0]!.levels.map((l) => ({ ...structuredClone(l), repetition: 2 }));
+    a.scenarios[0]!.levels.push(...extra(a));
+    b.scenarios[0]!.levels.push(...extra(b));
+    const c = compareRuns([input(a, 1), input(b, 2)], 2);
+    expect(c.caveats.some((x) => x.startsWith('every level of every run was measured once'))).toBe(false);
   });
 
   it("says when Little's law points at the client, not the system", () => {
@@ -66,7 +78,10 @@ describe('compareRuns', () => {
     expect(c.scaling[0]).toBe(
       '1x to 2x (1 to 2 replicas): peak throughput 400 → 420 req/s (+5 %), but the load generator was saturated at a peak level, so this step says more about the client than the system.',
     );
-    expect(c.caveats).toEqual([expect.stringMatching(/^2x: the load generator was saturated or delayed at concurrency 4, 8: /)]);
+    expect(c.caveats).toEqual([
+      expect.stringMatching(/^2x: the load generator was saturated or delayed at concurrency 4, 8: /),
+      expect.stringMatching(/^every level of every run was measured once/),
+    ]);
     // A step that was not judged must not turn into "throughput kept growing".
     expect(c.scaling).toHaveLength(2);
     expect(c.scaling[1]).toMatch(/^where scaling stops cannot be told from these runs/);
