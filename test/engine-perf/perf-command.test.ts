@@ -19,26 +19,21 @@ const result = (generator: string, rps: number, cpu: number, p99: number): Gener
   errors: 0,
 });
 
+/** A perf summary of one fast-server scenario (64 connections, 3 s, pinned) with these results. */
+function fastServerSummary(reps: number, results: Parameters<typeof summarizePerf>[0][number]['results']) {
+  return summarizePerf(
+    [{ delay_ms: 0, connections: 64, seconds: 3, warmup_s: 1, reps, pinned: true, results }],
+    { taskset: true, node: 'v20', load_before: 0.5 },
+  );
+}
+
 describe('perf summary', () => {
   it('gives medians, ranges, loadbench/autocannon ratios and the raw CSV cost', () => {
-    const s = summarizePerf(
-      [
-        {
-          delay_ms: 0,
-          connections: 64,
-          seconds: 3,
-          warmup_s: 1,
-          reps: 3,
-          pinned: true,
-          results: [
-            result('loadbench', 40_000, 20, 6), result('autocannon', 50_000, 16, 3), result('loadbench+raw', 36_000, 22, 7),
-            result('loadbench', 44_000, 19, 5), result('autocannon', 52_000, 17, 4), result('loadbench+raw', 39_600, 21, 6),
-            result('loadbench', 42_000, 21, 7), result('autocannon', 48_000, 18, 3), result('loadbench+raw', 37_800, 23, 8),
-          ],
-        },
-      ],
-      { taskset: true, node: 'v20', load_before: 0.5 },
-    );
+    const s = fastServerSummary(3, [
+      result('loadbench', 40_000, 20, 6), result('autocannon', 50_000, 16, 3), result('loadbench+raw', 36_000, 22, 7),
+      result('loadbench', 44_000, 19, 5), result('autocannon', 52_000, 17, 4), result('loadbench+raw', 39_600, 21, 6),
+      result('loadbench', 42_000, 21, 7), result('autocannon', 48_000, 18, 3), result('loadbench+raw', 37_800, 23, 8),
+    ]);
     const sc = s.scenarios[0]!;
     expect(sc.generators.find((g) => g.generator === 'loadbench')!.rps).toEqual({ median: 42_000, min: 40_000, max: 44_000 });
     expect(sc.ratios.rps).toBeCloseTo(42 / 50, 10);
@@ -51,20 +46,7 @@ describe('perf summary', () => {
   });
 
   it('calls a raw CSV variant that came out faster noise, not a negative cost', () => {
-    const s = summarizePerf(
-      [
-        {
-          delay_ms: 0,
-          connections: 64,
-          seconds: 3,
-          warmup_s: 1,
-          reps: 1,
-          pinned: true,
-          results: [result('loadbench', 50_000, 13, 3), result('autocannon', 50_000, 16, 3), result('loadbench+raw', 52_500, 13, 3)],
-        },
-      ],
-      { taskset: true, node: 'v20', load_before: 0.5 },
-    );
+    const s = fastServerSummary(1, [result('loadbench', 50_000, 13, 3), result('autocannon', 50_000, 16, 3), result('loadbench+raw', 52_500, 13, 3)]);
     expect(s.scenarios[0]!.raw_csv_cost).toBeCloseTo(-0.05, 10);
     const md = formatPerfMarkdown(s);
     expect(md).toContain('raw CSV on costs nothing measurable (its median was 5.0 % higher: noise)');
