@@ -1,8 +1,6 @@
 import type { LevelSummary, RunSummary } from '../plugin/types.ts';
 import { GENERATOR_DELAY_NOTE_MS } from '../plugin/engine/client-bound.ts';
 
-/** Event-loop delay worth a note even when the level is not client-bound. */
-
 const fmt = (x: number, digits: number): string => x.toFixed(digits);
 
 function verdict(l: LevelSummary): string {

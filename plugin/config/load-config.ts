@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type LoadbenchConfig } from './schema.ts';
+import { configSchema, quoted, type LoadbenchConfig } from './schema.ts';
 
 /** A user mistake in the configuration: one line per problem, meant to be printed without a stack trace. */
 export class ConfigError extends Error {
@@ -85,9 +85,9 @@ function applyEnvOverrides(raw: unknown, env: NodeJS.ProcessEnv): unknown {
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list (${truncate(JSON.stringify(value))})`;
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list (${quoted(value)})`;
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string ${truncate(JSON.stringify(value))}`;
+  if (typeof value === 'string') return `the string ${quoted(value)}`;
   return `${typeof value} ${truncate(String(value))}`;
 }
 
@@ -103,7 +103,7 @@ function pathText(path: readonly PropertyKey[]): string {
   return path
     .map((key) => {
       const k = String(key);
-      return /^[^\s."\x00-\x1f\x7f]{1,60}$/u.test(k) ? k : truncate(JSON.stringify(k));
+      return /^[^\s."\x00-\x1f\x7f]{1,60}$/u.test(k) ? k : quoted(k);
     })
     .join('.');
 }
@@ -156,7 +156,7 @@ export function formatIssues(
       case 'unrecognized_keys': {
         const known = knownKeysAt(schema, issue.path);
         return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-          .map((k) => truncate(JSON.stringify(k)))
+          .map((k) => quoted(k))
           .join(', ')}: remove it or fix the spelling${known.length ? ` (known keys: ${known.join(', ')})` : ''}`;
       }
       case 'invalid_type':

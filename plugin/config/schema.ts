@@ -59,9 +59,9 @@ function headerValueProblem(value: string, what: string): string | undefined {
   return `found a value with the character ${hex}, expected a ${what} of Latin-1 characters only (up to U+00FF)`;
 }
 
-/** A user's name as one short line of text. */
-const quoted = (name: string): string => {
-  const json = JSON.stringify(name);
+/** A value from the user as JSON on one short line (at most 60 characters, then "…"); used in every config message. */
+export const quoted = (value: unknown): string => {
+  const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 60)}…` : json;
 };
 

@@ -214,19 +214,21 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
           `${head}: ${tp}; ${latency}: ${replicaGain === 1 ? 'the same replica count, so this difference is run-to-run variation, not scaling' : 'fewer replicas, so this step is not a scale-up'}.`,
         );
         undecided = true;
-      } else if (replicaGain > 1 && (gain < 0.1 || stepEfficiency < 0.5)) {
+      } else if (gain < 0.1 || stepEfficiency < 0.5) {
         scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: scaling stops here. ${whyItStops(b, sharedOnly.get(b.label)!, cpuCount)}`);
         stopped = true;
       } else {
         scaling.push(`${head}: ${tp}, step efficiency ${eff}; ${latency}: adding replicas still pays.`);
       }
     }
-    if (!stopped && undecided && fs.length > 1) {
+    if (!stopped && fs.length > 1) {
+      const prefix = scenarios.length > 1 ? `${name}: ` : '';
       scaling.push(
-        `${scenarios.length > 1 ? `${name}: ` : ''}where scaling stops cannot be told from these runs: a step above was not judged; rerun it on a quiet machine (or with more replicas per step).`,
+        undecided
+          ? `${prefix}where scaling stops cannot be told from these runs: a step above was not judged; rerun it on a quiet machine (or with more replicas per step).`
+          : `${prefix}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`,
       );
     }
-    if (!stopped && !undecided && fs.length > 1) scaling.push(`${scenarios.length > 1 ? `${name}: ` : ''}throughput kept growing up to ${fs.at(-1)!.label}; measure more replicas to find where scaling stops.`);
   }
   const allOnce = [...reps.values()].every((m) => [...m.values()].every((r) => r === 1));
   if (allOnce && inputs.length > 1) {

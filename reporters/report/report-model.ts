@@ -75,8 +75,6 @@ function sloText(s: ScenarioSummary): string {
 /** Distinct error messages quoted per scenario. */
 const MAX_ERROR_MESSAGES = 8;
 
-/** Event-loop delay (ms) worth a note even when the level is not client-bound (as in the console table). */
-
 /** The note column of a level: partial, client-bound, which repetition stands for the level. */
 function levelNotes(l: LevelSummary): string {
   const notes = [
