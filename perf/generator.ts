@@ -12,9 +12,9 @@ import { fstatSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { createLatencyHistogram, initHistograms } from '../plugin/engine/histogram.ts';
-import { RawCsvWriter } from '../plugin/engine/raw-csv-writer.ts';
-import { runLevel, type LevelPlan } from '../plugin/engine/run-level.ts';
+import { createLatencyHistogram, initHistograms } from '../engine/histogram.ts';
+import { RawCsvWriter } from '../engine/raw-csv-writer.ts';
+import { runLevel, type LevelPlan } from '../engine/run-level.ts';
 
 /** What one generator run reports. */
 export interface GeneratorResult {

@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../reporters/io/write-atomic.ts';
+import { writeFileAtomic } from '../reporters/write/write-atomic.ts';
 import type { GeneratorResult } from './generator.ts';
 import { formatMemoryMarkdown, formatPerfMarkdown, summarizePerf, type PerfScenario } from './perf-report.ts';
 

@@ -1,12 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
-import { ConfigError, loadConfig, type LoadedConfig } from './config/load-config.ts';
-import { LoadbenchReporter } from '../reporters/loadbench-reporter.ts';
-import { writeAnalysisOutputs } from '../reporters/analysis/write-analysis.ts';
-import { outputDir } from './output-paths.ts';
 import { BenchmarkReporter } from 'vitest/node';
-import { progressSocketPath } from '../reporters/progress/progress-channel.ts';
-
+import { loadConfig, type LoadedConfig } from '../core/config/load-config.ts';
+import { ConfigError, OutputPathError } from '../core/errors.ts';
+import { outputDir } from '../core/model/outputs.ts';
+import { Sweep } from '../core/run/sweep.ts';
+import { createRunOutputs } from '../reporters/write/run-outputs.ts';
+import { progressSocketPath } from './progress-channel.ts';
+import type { ProvidedLoadbench } from './provided.ts';
+import { LoadbenchVitestReporter } from './vitest-reporter.ts';
 
 /** Options of the {@link loadbench} plugin. */
 export interface LoadbenchPluginOptions {
@@ -16,7 +17,10 @@ export interface LoadbenchPluginOptions {
   watch?: boolean;
   /** Bench files (default `benches/**\/*.bench.ts`). */
   include?: string[];
-  /** Vitest's own bench reporters to keep beside ours (default `['default']`). */
+  /**
+   * Vitest's own bench reporters to print beside loadbench's lines (default none): `'default'`
+   * brings back Vitest's tinybench table, whose figures describe one call of a level's task, not the load.
+   */
   reporters?: string[];
 }
 
@@ -25,16 +29,21 @@ function exitOnConfigError(error: unknown): never {
   if (error instanceof ConfigError) {
     process.stderr.write(`loadbench: ${error.file}: invalid configuration, no request was sent:\n`);
     for (const problem of error.problems) process.stderr.write(`  - ${problem}\n`);
-    process.exit(2);
+    process.exit(error.exitCode);
+  }
+  if (error instanceof OutputPathError) {
+    process.stderr.write(`loadbench: ${error.message}\n`);
+    process.exit(error.exitCode);
   }
   throw error;
 }
 
 /**
- * The loadbench Vite/Vitest plugin. In benchmark mode (`vitest bench`) it loads and validates
- * config.yaml, runs `benches/**\/*.bench.ts` one file at a time in a child process, installs
- * the loadbench reporter, starts/stops the target (global setup) and runs once unless `watch`.
- * In test mode it does nothing.
+ * The Vitest plugin: only active in benchmark mode (`vitest bench`). It loads and validates
+ * config.yaml, runs `benches/**\/*.bench.ts` one file at a time in a child process, and installs
+ * the loadbench reporter, which hands the run to the core orchestrator (archive, target, verdicts,
+ * outputs, exit status) and prints each level with a mark that agrees with the verdict. Runs once
+ * unless `watch`. In test mode it does nothing.
  */
 export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
   return {
@@ -51,32 +60,27 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
       }
       const { config } = loaded;
       const progressSocket = progressSocketPath();
-      const reporter = new LoadbenchReporter({
+      const sweep = new Sweep({
         config,
         root,
-        progressSocket,
-        writeAnalysis: (summary) =>
-          writeAnalysisOutputs(summary, {
-            outputDir: outputDir(root, config.output_dir),
-            runLabel: config.run_label,
-            projectRoot: root,
-            templatePath: config.report.template,
-          }),
+        outputs: createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template }),
+        log: (line) => process.stdout.write(`${line}\n`),
       });
+      const provided: ProvidedLoadbench = { config, configPath: loaded.path, root, progressSocket };
       return {
         test: {
           watch: options.watch ?? process.env.LOADBENCH_WATCH === '1',
           pool: 'forks',
           fileParallelism: false,
           maxWorkers: 1,
-          globalSetup: [fileURLToPath(new URL('./global-setup.ts', import.meta.url))],
-          provide: { loadbench: { config, configPath: loaded.path, root, progressSocket } },
+          provide: { loadbench: provided },
           benchmark: {
             include: options.include ?? ['benches/**/*.bench.ts'],
             // Vitest's terminal summary window would fight our in-place progress line: keep its tables, not the window.
+            // Ours first: a failed level is marked failed in Vitest's state before any other reporter reads it.
             reporters: [
-              ...(options.reporters ?? ['default']).map((r) => (r === 'default' ? new BenchmarkReporter({ summary: false }) : r)),
-              reporter,
+              new LoadbenchVitestReporter({ sweep, progressSocket }),
+              ...(options.reporters ?? []).map((r) => (r === 'default' ? new BenchmarkReporter({ summary: false }) : r)),
             ],
           },
         },

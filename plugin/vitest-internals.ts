@@ -3,9 +3,16 @@
  * reporter test cases). Vitest 5 changes bench mode; `test/vitest-internals.test.ts` and the
  * end-to-end fixture tests fail loudly when any of these assumptions breaks.
  */
-import type { TestCase } from 'vitest/node';
+import { experimental_getRunnerTask, type TestCase, type TestModule, type TestSuite } from 'vitest/node';
 import { TestRunner } from 'vitest';
-import type { LevelMeta } from './types.ts';
+import type { LevelRecord } from '../core/model/build-summary.ts';
+
+/** What a bench task carries to the main process: its level's result, or why it could not run. */
+export interface LevelMeta {
+  record: LevelRecord;
+  /** Set when the level failed to run (an unexpected error in the engine); `record.level` is then skipped. */
+  error?: string;
+}
 
 /** Key under which a bench task carries its level result in `task.meta`. */
 export const META_KEY = 'loadbench' as const;
@@ -35,7 +42,7 @@ export function captureLastTask(): TaskHandle {
   const task = suite.tasks.at(-1);
   if (!task || task.type !== 'test') {
     throw new Error(
-      'loadbench: could not capture the bench task after bench(); this Vitest version is not supported (see plugin/vitest-internals.ts)',
+      'loadbench: could not capture the bench task after bench(); this Vitest version is not supported (loadbench supports Vitest 4.1)',
     );
   }
   return {
@@ -77,4 +84,24 @@ export function deferVitestSignalExit(beforeExit: (signal: NodeJS.Signals) => Pr
       void beforeExit(s).finally(exitNow);
     });
   }
+}
+
+/**
+ * Makes a finished test, suite or module count as failed in Vitest's own state, with our verdict
+ * as its error. Vitest's bench runner marks every task that returned as passed, and a throwing
+ * task is reported as an unhandled rejection beside a pass mark; so the main process marks it,
+ * in the hook where that task finished (a task's "finished" update is its last: marked any
+ * earlier, a later update from the bench process would overwrite it). Vitest then fails the run
+ * itself (exit code 1). Uses `experimental_getRunnerTask` (Vitest 4.1).
+ */
+export function markFailed(entity: TestCase | TestSuite | TestModule, messages: readonly string[] = []): void {
+  const task = experimental_getRunnerTask(entity);
+  const previous = task.result ?? { state: 'fail' as const };
+  const errors = messages.map((message) => ({ name: 'LoadbenchVerdict', message, stack: '', stacks: [] }));
+  task.result = { ...previous, state: 'fail', errors: [...(previous.errors ?? []), ...errors] };
+}
+
+/** Whether a suite or module holds a test that is failed (in Vitest's state, after {@link markFailed}). */
+export function hasFailedTest(entity: TestSuite | TestModule): boolean {
+  return !entity.children.allTests('failed').next().done;
 }

@@ -1,7 +1,5 @@
 import type { Chart, ChartConfiguration, ChartDataset, LegendItem } from 'chart.js';
-import { decodeHistogram } from '../../plugin/engine/histogram.ts';
-import type { ErrorCategory, LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
-import { ERROR_CATEGORIES } from '../../plugin/types.ts';
+import { ERROR_CATEGORIES, decodeHistogram, measuredLevels, type ErrorCategory, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
 
 /** One point of a series; `y: null` breaks the line there (e.g. between two levels on the timeline). */
 export interface SeriesPoint {
@@ -208,8 +206,7 @@ export function log2AxisRange(ticks: number[]): [number, number] {
   return [sorted[0]! / 1.25, sorted.at(-1)! * 1.25];
 }
 
-const measured = (s: ScenarioSummary): LevelSummary[] =>
-  s.levels.filter((l) => !l.skipped).sort((a, b) => a.concurrency - b.concurrency);
+const measured = (s: ScenarioSummary): MeasuredLevel[] => measuredLevels(s);
 const allLevels = (summary: RunSummary): number[] => summary.scenarios.flatMap((s) => measured(s).map((l) => l.concurrency));
 const prefix = (summary: RunSummary, s: ScenarioSummary, text: string): string =>
   summary.scenarios.length > 1 ? `${s.name}: ${text}` : text;
@@ -252,7 +249,7 @@ export function latencyChart(summary: RunSummary): ChartConfiguration<'line'> {
   const ticks = allLevels(summary);
   const curves: Series[] = [];
   summary.scenarios.forEach((s, i) => {
-    const pts = (pick: (l: LevelSummary) => number) => measured(s).map((l) => ({ x: l.concurrency, y: pick(l) }));
+    const pts = (pick: (l: MeasuredLevel) => number) => measured(s).map((l) => ({ x: l.concurrency, y: pick(l) }));
     // One scenario: three colours. Several: one colour per scenario, p50 dotted and p99 thin.
     const c = (k: number) => (several ? colorAt(i) : colorAt([0, 2, 1][k]!));
     curves.push({ label: prefix(summary, s, 'p95'), color: c(0), points: pts((l) => l.latency_ms.p95), width: 3 });
@@ -308,7 +305,7 @@ const CATEGORY_COLORS: Record<ErrorCategory, string> = {
 };
 
 /** Error rate (%) of one category at one level. */
-function categoryRatePct(l: LevelSummary, c: ErrorCategory): number {
+function categoryRatePct(l: MeasuredLevel, c: ErrorCategory): number {
   return l.requests > 0 ? (l.errors[c] / l.requests) * 100 : 0;
 }
 
@@ -441,7 +438,7 @@ const MIN_BUCKET_S = 0.25;
  * The per-second points of a level as rates: each bucket's successes divided by its real length
  * (buckets are about 1 s, the last one ends with the level). Pure.
  */
-export function timelineRates(l: LevelSummary, t0Ms: number): TimelineRate[] {
+export function timelineRates(l: MeasuredLevel, t0Ms: number): TimelineRate[] {
   const end = l.started_at_ms + l.duration_s * 1000;
   const out: TimelineRate[] = [];
   l.timeline.forEach((p, k) => {

@@ -1,7 +1,6 @@
-import { littlesLawConcurrency } from '../../plugin/stats.ts';
-import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
-import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings } from '../report/findings.ts';
-import { collapseRepetitions } from '../run-summary.ts';
+import { collapseRepetitions } from '../../core/model/build-summary.ts';
+import { measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
+import { LITTLE_CLIENT_LIMIT_RATIO, littlesLawConcurrency, scenarioFindings } from '../report/findings.ts';
 
 /** One run to compare, with its replica count and where that count came from. */
 export interface CompareInput {
@@ -38,7 +37,7 @@ export interface Comparison {
   /** Why some figures are less certain: interrupted runs, levels where the load generator was the limit. */
   caveats: string[];
   figures: LabelFigures[];
-  rows: { label: string; scenario: string; level: LevelSummary }[];
+  rows: { label: string; scenario: string; level: MeasuredLevel }[];
   /** Plain sentences on how throughput scales from one label to the next and where it stops. */
   scaling: string[];
 }
@@ -54,7 +53,7 @@ export function replicasFromNumNodes(numNodes: string): number | undefined {
   return bare ? Number(bare[1]) : undefined;
 }
 
-const usable = (s: ScenarioSummary): LevelSummary[] => s.levels.filter((l) => !l.skipped && l.requests > 0);
+const usable = (s: ScenarioSummary): MeasuredLevel[] => measuredLevels(s).filter((l) => l.requests > 0);
 
 /** Most repetitions of any level: runs with different repetition counts differ in noise, not in load. */
 function repetitions(s: ScenarioSummary): number {
@@ -85,7 +84,7 @@ const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} 
  */
 function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): string {
   const f = scenarioFindings(s);
-  const peak = s.levels.find((l) => l.concurrency === b.peak!.concurrency)!;
+  const peak = measuredLevels(s).find((l) => l.concurrency === b.peak!.concurrency)!;
   const ratio = littleRatio(peak);
   const inSystem = (ratio * peak.concurrency).toFixed(1);
   const knee = f.knee
@@ -106,7 +105,7 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
 }
 
 /** Share of its clients a level actually kept inside the system (Little's law: throughput x mean latency / concurrency). */
-function littleRatio(l: LevelSummary): number {
+function littleRatio(l: MeasuredLevel): number {
   return l.concurrency > 0 ? littlesLawConcurrency(l.throughput_rps, l.latency_ms.mean) / l.concurrency : 0;
 }
 
@@ -166,7 +165,7 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
           `${scenarios.length > 1 ? `${name}: ` : ''}${input.label}: the load generator was saturated or delayed at concurrency ${bound.join(', ')}: those levels say more about the client machine than the system; rerun on a quieter machine before trusting them`,
         );
       }
-      const peak = ls.reduce<LevelSummary | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
+      const peak = ls.reduce<MeasuredLevel | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
       const passing = ls.filter((l) => l.slo.judged && l.slo.pass).at(-1);
       if (input === first.input) firstPeak = peak?.throughput_rps;
       const speedup = peak && firstPeak ? peak.throughput_rps / firstPeak : undefined;
@@ -198,7 +197,7 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const gain = b.peak.throughput_rps / a.peak.throughput_rps - 1;
       // Latency at one and the same concurrency (b's peak): peaks at different levels are not comparable.
       const at = b.peak.concurrency;
-      const aAt = sharedOnly.get(a.label)!.levels.find((l) => l.concurrency === at);
+      const aAt = measuredLevels(sharedOnly.get(a.label)!).find((l) => l.concurrency === at);
       const p95Then = aAt?.latency_ms.p95 ?? a.peak.p95_ms;
       const latency = `p95 at concurrency ${at} ${n1(p95Then)} → ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
       const replicaGain = b.replicas / a.replicas;

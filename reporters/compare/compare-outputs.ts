@@ -1,49 +1,37 @@
 import type { ChartConfiguration } from 'chart.js';
-import type { LevelSummary } from '../../plugin/types.ts';
+import { COMPARE_OUTPUTS } from '../../core/model/outputs.ts';
+import type { MeasuredLevel } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig } from '../charts/chart-configs.ts';
+import { columns, formatCsv } from '../csv/columns.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
 import type { Comparison } from './compare-model.ts';
 
-/** Columns of `compare_<labels>_summary.csv`. */
-export const COMPARE_COLUMNS = [
-  'label',
-  'scenario',
-  'concurrency',
-  'requests',
-  'throughput_rps',
-  'latency_p50_ms',
-  'latency_p95_ms',
-  'latency_p99_ms',
-  'error_rate_pct',
-  'slo_pass',
-] as const;
+type CompareRow = Comparison['rows'][number];
 
-const csvText = (t: string): string => (/[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t);
+/** Columns of `compare_<labels>_summary.csv`: one row per label, scenario and shared level, fixed precision. */
+export const COMPARE_COLUMNS = columns<CompareRow>([
+  ['label', (r) => r.label],
+  ['scenario', (r) => r.scenario],
+  ['concurrency', (r) => r.level.concurrency],
+  ['requests', (r) => r.level.requests],
+  ['throughput_rps', (r) => r.level.throughput_rps.toFixed(2)],
+  ['latency_p50_ms', (r) => r.level.latency_ms.p50.toFixed(3)],
+  ['latency_p95_ms', (r) => r.level.latency_ms.p95.toFixed(3)],
+  ['latency_p99_ms', (r) => r.level.latency_ms.p99.toFixed(3)],
+  ['error_rate_pct', (r) => r.level.error_rate_pct.toFixed(2)],
+  ['slo_pass', (r) => !r.level.slo.judged || r.level.slo.pass],
+]);
 
-/** One row per label, scenario and shared level; fixed precision. Pure. */
+/** The comparison CSV. Pure. */
 export function formatCompareCsv(c: Comparison): string {
-  const rows = c.rows.map(({ label, scenario, level: l }) =>
-    [
-      csvText(label),
-      csvText(scenario),
-      l.concurrency,
-      l.requests,
-      l.throughput_rps.toFixed(2),
-      l.latency_ms.p50.toFixed(3),
-      l.latency_ms.p95.toFixed(3),
-      l.latency_ms.p99.toFixed(3),
-      l.error_rate_pct.toFixed(2),
-      l.slo.judged ? (l.slo.pass ? 1 : 0) : 1,
-    ].join(','),
-  );
-  return `${[COMPARE_COLUMNS.join(','), ...rows].join('\n')}\n`;
+  return formatCsv(COMPARE_COLUMNS, c.rows, 'bits');
 }
 
 /** The overlay charts: one line per run label (and scenario) against concurrency. Pure. */
 export function compareCharts(c: Comparison): Record<'throughput' | 'p95_latency' | 'error_rate', ChartConfiguration<'line'>> {
   const title = c.labels.join(' vs ');
   const ticks = Object.values(c.levels).flat();
-  const series = (pick: (l: LevelSummary) => number) => {
+  const series = (pick: (l: MeasuredLevel) => number) => {
     const out: { label: string; color: string; points: { x: number; y: number }[] }[] = [];
     let i = 0;
     for (const scenario of c.scenarios) {
@@ -117,9 +105,9 @@ export function compareReportView(c: Comparison, filePrefix: string) {
     caveats_md: c.caveats.map((d) => escapeMarkdown(d, 1000)),
     has_caveats: c.caveats.length > 0,
     charts: [
-      { title: 'Throughput', file: `${filePrefix}_throughput.png` },
-      { title: 'p95 latency', file: `${filePrefix}_p95_latency.png` },
-      { title: 'Error rate', file: `${filePrefix}_error_rate.png` },
+      { title: 'Throughput', file: `${filePrefix}${COMPARE_OUTPUTS.throughputChart}` },
+      { title: 'p95 latency', file: `${filePrefix}${COMPARE_OUTPUTS.latencyChart}` },
+      { title: 'Error rate', file: `${filePrefix}${COMPARE_OUTPUTS.errorRateChart}` },
     ],
   };
 }

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../../plugin/types.ts';
+import type { ProgressEvent } from '../../core/model/summary.ts';
 import { formatProgressLine } from './progress-format.ts';
 
 /** Where the display writes; a TTY gets one line updated in place. */

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../../plugin/types.ts';
+import type { ProgressEvent } from '../../core/model/summary.ts';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 

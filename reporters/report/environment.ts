@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { arch, cpus, release, totalmem, type as osType } from 'node:os';
-import type { RunSummary } from '../../plugin/types.ts';
+import type { RunSummary } from '../../core/model/summary.ts';
 import type { EnvironmentFacts } from './report-model.ts';
 
 function loadbenchVersion(): string {

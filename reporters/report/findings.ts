@@ -1,6 +1,13 @@
-import { littlesLawConcurrency } from '../../plugin/stats.ts';
-import type { ErrorCategory, LevelSummary, ScenarioSummary } from '../../plugin/types.ts';
-import { ERROR_CATEGORIES } from '../../plugin/types.ts';
+import { ERROR_CATEGORIES, measuredLevels, type ErrorCategory, type MeasuredLevel, type ScenarioSummary } from '../../core/model/summary.ts';
+
+/**
+ * Little's law: the mean number of requests in the system is throughput x mean latency.
+ * In a closed loop with C workers and no think time it should be close to C; a value well
+ * below C means time was spent outside the request (in the client) rather than in the target.
+ */
+export function littlesLawConcurrency(throughputRpsValue: number, meanLatencyMs: number): number {
+  return throughputRpsValue * (meanLatencyMs / 1000);
+}
 
 /** Little's law per level: the concurrency the target actually held vs the concurrency offered. */
 export interface LittleCheck {
@@ -46,8 +53,8 @@ const growthPct = (from: number, to: number): number => (from > 0 ? ((to - from)
 
 /** Computes the findings of one scenario. Pure. */
 export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
-  const levels = s.levels.filter((l) => !l.skipped && l.requests > 0).sort((a, b) => a.concurrency - b.concurrency);
-  const peakLevel = levels.reduce<LevelSummary | undefined>(
+  const levels = measuredLevels(s).filter((l) => l.requests > 0);
+  const peakLevel = levels.reduce<MeasuredLevel | undefined>(
     (best, l) => (!best || l.throughput_rps > best.throughput_rps ? l : best),
     undefined,
   );
@@ -101,7 +108,7 @@ export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
         judged,
       };
     }),
-    partial_levels: s.levels.filter((l) => l.partial).map((l) => l.concurrency),
+    partial_levels: s.levels.filter((l) => l.status === 'partial').map((l) => l.concurrency),
     client_bound_levels: levels.filter((l) => l.generator.client_bound).map((l) => l.concurrency),
   };
 }

@@ -43,43 +43,6 @@ function longestRun(text: string, ch: string): number {
   return best;
 }
 
-/** Query and key names that carry credentials. */
-const SECRET_WORDS = 'token|secret|passw(?:or)?d|pwd|api[_-]?key|apikey|auth|signature|sig|session|cookie|credential|private[_-]?key';
-const SECRET_KEY = new RegExp(`${SECRET_WORDS}|^key$`, 'i');
-/** `key=value`, `key: value`, `"key":"value"` where the key names a credential. */
-const SECRET_PAIR = new RegExp(
-  `(?<![A-Za-z0-9_.-])((?:[A-Za-z0-9_.-]*(?:${SECRET_WORDS})[A-Za-z0-9_.-]*|key))(["']?\\s*[=:]\\s*["']?)(?!(?:bearer|basic|REDACTED)\\b)([^\\s&"',;#}\\])]+)`,
-  'gi',
-);
-
-/**
- * Removes credentials that may hide in a URL: userinfo, and the values of credential-like query
- * parameters (token, key, secret, password, auth, sig...).
- */
-export function redactUrlText(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    for (const key of [...u.searchParams.keys()]) if (SECRET_KEY.test(key)) u.searchParams.set(key, 'REDACTED');
-    return redactCredentials(u.href);
-  } catch {
-    return redactCredentials(url);
-  }
-}
-
-/**
- * Best-effort removal of credentials from free text (error messages): URL userinfo,
- * `Bearer`/`Basic` values, and the values of credential-like `key=value` / `key: value` pairs.
- * The engine already replaces the configured token; this catches what a target echoes back.
- */
-export function redactCredentials(text: string): string {
-  return String(text)
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1')
-    .replace(/\b(bearer|basic)(\s+)(?!REDACTED\b)[A-Za-z0-9._~+/=-]+/gi, '$1$2REDACTED')
-    .replace(SECRET_PAIR, '$1$2REDACTED');
-}
-
 /** A Markdown table from header cells and rows of already-escaped cells. */
 export function markdownTable(header: string[], rows: string[][], align: ('l' | 'r')[] = []): string {
   const sep = header.map((_, i) => (align[i] === 'r' ? '---:' : '---'));

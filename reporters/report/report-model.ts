@@ -1,7 +1,8 @@
-import type { LevelSummary, RunSummary, ScenarioSummary } from '../../plugin/types.ts';
+import { RUN_CHARTS, outputName } from '../../core/model/outputs.ts';
+import { redactCredentials, redactUrl } from '../../core/model/redaction.ts';
+import { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS, measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
 import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings, type ScenarioFindings } from './findings.ts';
-import { codeBlock, codeSpan, escapeMarkdown, markdownTable, redactCredentials, redactUrlText } from './markdown.ts';
-import { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS } from '../../plugin/engine/client-bound.ts';
+import { codeBlock, codeSpan, escapeMarkdown, markdownTable } from './markdown.ts';
 
 /** Facts about the machine and project, read by the writer (I/O) and passed in. */
 export interface EnvironmentFacts {
@@ -9,15 +10,6 @@ export interface EnvironmentFacts {
   software: string;
   gitCommit?: string;
 }
-
-/** The figure files of a run, relative to the report. */
-export const FIGURES = [
-  { suffix: '_throughput.png', title: 'Throughput vs concurrency' },
-  { suffix: '_p95_latency.png', title: 'p95 latency vs concurrency (p50, p99 thinner; SLO dashed)' },
-  { suffix: '_error_rate.png', title: 'Error rate by category vs concurrency' },
-  { suffix: '_latency_distribution.png', title: 'Latency distribution (percentile curves) per level' },
-  { suffix: '_timeline.png', title: 'Throughput and p95 per second over the run' },
-] as const;
 
 /** The Mustache view of the report. Strings marked `md` are already-escaped Markdown. */
 export interface ReportView {
@@ -76,9 +68,9 @@ function sloText(s: ScenarioSummary): string {
 const MAX_ERROR_MESSAGES = 8;
 
 /** The note column of a level: partial, client-bound, which repetition stands for the level. */
-function levelNotes(l: LevelSummary): string {
+function levelNotes(l: MeasuredLevel): string {
   const notes = [
-    l.partial ? 'partial' : '',
+    l.status === 'partial' ? 'partial' : '',
     l.generator.client_bound
       ? 'client-bound'
       : l.generator.event_loop_delay_p99_ms > GENERATOR_DELAY_NOTE_MS
@@ -91,7 +83,7 @@ function levelNotes(l: LevelSummary): string {
 
 function resultsTable(summary: RunSummary): string {
   const rows = summary.scenarios
-    .flatMap((s) => s.levels.filter((l) => !l.skipped).map((l) => ({ s, l })))
+    .flatMap((s) => measuredLevels(s).map((l) => ({ s, l })))
     .sort((a, b) => (a.s.name < b.s.name ? -1 : a.s.name > b.s.name ? 1 : a.l.concurrency - b.l.concurrency))
     .map(({ s, l }) => [
       escapeMarkdown(s.name),
@@ -146,7 +138,7 @@ function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
       ? `**Errors** start at concurrency ${f.errors_start.concurrency} (${n2(f.errors_start.error_rate_pct)} %), categories from there on: ${f.errors_start.categories.join(', ')}.`
       : '**Errors**: none at any level.',
   );
-  const samples = s.levels.flatMap((l) => l.error_samples.map((e) => `${e.category}: ${redactCredentials(e.message)}`));
+  const samples = measuredLevels(s).flatMap((l) => l.error_samples.map((e) => `${e.category}: ${redactCredentials(e.message)}`));
   const unique = [...new Set(samples)].slice(0, MAX_ERROR_MESSAGES);
   if (unique.length) items.push(`Error messages seen (escaped, truncated): ${unique.map((m) => `"${escapeMarkdown(m)}"`).join('; ')}.`);
   const littleText = f.little
@@ -184,7 +176,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
   const conclusions: string[] = [];
   for (const { s, f } of findings) {
     const name = summary.scenarios.length > 1 ? `${escapeMarkdown(s.name)}: ` : '';
-    const first = s.levels.find((l) => !l.skipped && l.requests > 0);
+    const first = measuredLevels(s).find((l) => l.requests > 0);
     if (f.peak && first) {
       tradeoffs.push(
         `${name}*Latency vs throughput*: from concurrency ${first.concurrency} to ${f.peak.concurrency}, throughput went from ${n1(first.throughput_rps)} to ${n1(f.peak.throughput_rps)} req/s while p95 went from ${n1(first.latency_ms.p95)} to ${n1(f.peak.p95_ms)} ms. Which end of this curve does your service need? _(author: explain)_`,
@@ -209,7 +201,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       conclusions.push(`${name}Some levels were limited by the load generator: rerun them with \`generator_threads\` or from another machine before drawing capacity conclusions.`);
     }
   }
-  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.partial).map((l) => `${escapeMarkdown(s.name)} at concurrency ${l.concurrency}`));
+  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.status === 'partial').map((l) => `${escapeMarkdown(s.name)} at concurrency ${l.concurrency}`));
   const partialText = partial.length
     ? ` Partial level${partial.length > 1 ? 's' : ''} (cut short, fewer requests than planned): ${partial.join('; ')}.`
     : '';
@@ -230,7 +222,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
     scenarios: summary.scenarios.map((s) => ({
       name: s.name,
       file_md: codeSpan(s.file),
-      target_md: codeSpan(`${s.workload.method} ${redactUrlText(s.workload.url)}`, 500),
+      target_md: codeSpan(`${s.workload.method} ${redactUrl(s.workload.url)}`, 500),
       headers_md: s.workload.header_names.length ? s.workload.header_names.map((h) => codeSpan(h)).join(', ') : 'none',
       payload_md: codeBlock(JSON.stringify(s.workload.payload_shape ?? null, null, 2), 'json'),
       levels: s.workload.concurrency_levels.join(', '),
@@ -243,7 +235,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       slo: sloText(s),
     })),
     results_table_md: resultsTable(summary),
-    figures: FIGURES.map((f) => ({ title: f.title, file: encodeURI(`${summary.run_label}${f.suffix}`) })),
+    figures: RUN_CHARTS.map((f) => ({ title: f.title, file: encodeURI(outputName(summary.run_label, f.output)) })),
     findings: findings.map(({ s, f }) => ({ scenario: s.name, items_md: findingItems(s, f) })),
     tradeoffs_md: tradeoffs,
     conclusions_md: conclusions.length ? conclusions : ['No conclusion can be drawn: no level was measured.'],

@@ -2,7 +2,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { isListening } from '../../plugin/target/target-process.ts';
+import { isListening } from '../../core/target/target-process.ts';
 import { fixtureProject } from '../helpers/fixture-project.ts';
 import { closedPort, startServer } from '../helpers/servers.ts';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeHistogram } from '../../plugin/engine/histogram.ts';
-import { RawCsvWriter } from '../../plugin/engine/raw-csv-writer.ts';
-import { runLevel } from '../../plugin/engine/run-level.ts';
-import type { ProgressEvent } from '../../plugin/types.ts';
+import { decodeHistogram } from '../../engine/histogram.ts';
+import { RawCsvWriter } from '../../engine/raw-csv-writer.ts';
+import { runLevel } from '../../engine/run-level.ts';
+import type { ProgressEvent } from '../../core/model/summary.ts';
 import { closedPort, startServer, type TestServer } from '../helpers/servers.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 

@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { ENGINE_FRAMED_HEADERS, HTTP_METHODS, HTTP_TOKEN, fieldValueProblem } from '../../engine/http-syntax.ts';
+import { SAFE_LABEL } from '../model/outputs.ts';
+import { baselineTolerancesSchema, sloThresholdsSchema } from '../model/summary.ts';
+
+const positiveNumber = z.number().positive();
+const nonNegativeNumber = z.number().nonnegative();
+
+/** SLO thresholds; shared by config.yaml `slo:`, the scenario option `slo` and the summary. */
+export const sloSchema = sloThresholdsSchema.default({});
+
+/*
+ * Upper bounds on times. Node's setTimeout holds at most 2^31-1 ms (about 24.8 days); a larger
+ * delay fires at once (TimeoutOverflowWarning), so an unbounded `duration_seconds: 1e300` would end
+ * every level immediately with 0 requests. The limits below are far inside that range, also summed.
+ */
+const ONE_DAY = 86_400;
+const ONE_HOUR = 3_600;
+
+/** Measured time per level, in seconds: above 0, at most one day. Shared with the scenario option. */
+export const durationSeconds = positiveNumber.max(ONE_DAY, { message: `expected at most ${ONE_DAY} (one day)` });
+/** Warm-up time before each level, in seconds: 0 or more, at most one day. Shared with the scenario option. */
+export const warmupSeconds = nonNegativeNumber.max(ONE_DAY, { message: `expected at most ${ONE_DAY} (one day)` });
+/** Per-request time limit, in seconds: above 0, at most one hour. Shared with the scenario option. */
+export const requestTimeoutSeconds = positiveNumber.max(ONE_HOUR, { message: `expected at most ${ONE_HOUR} (one hour)` });
+/** How long `target.start` may take to become ready, in seconds: above 0, at most one hour. */
+export const startTimeoutSeconds = positiveNumber.max(ONE_HOUR, { message: `expected at most ${ONE_HOUR} (one hour)` });
+
+/** A value from the user as JSON on one short line (at most 60 characters, then "…"); used in every config message. */
+export const quoted = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  return json.length > 60 ? `${json.slice(0, 60)}…` : json;
+};
+
+/**
+ * Request headers, shared by config.yaml `target.headers` and the scenario option `headers`:
+ * names must be HTTP tokens, each name once (case-insensitively), values single-line Latin-1.
+ * Numbers are accepted as values and sent as text.
+ */
+export const headersSchema = z
+  .record(z.string(), z.union([z.string(), z.number()]).transform(String))
+  .superRefine((headers, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [name, value] of Object.entries(headers)) {
+      // `found` in params: the message says what was found itself, without quoting the value.
+      const problem = (message: string): void => {
+        ctx.addIssue({ code: 'custom', path: [name], message, params: { found: true } });
+      };
+      const lower = name.toLowerCase();
+      if (!HTTP_TOKEN.test(name)) {
+        problem(
+          name === ''
+            ? 'found an empty header name, expected a name such as x-request-id'
+            : `found the header name ${quoted(name)}, expected an HTTP token: letters, digits and !#$%&'*+-.^_\`|~ only (no spaces, no ":")`,
+        );
+        continue;
+      }
+      const engine = ENGINE_FRAMED_HEADERS[lower];
+      if (engine) {
+        problem(`found a ${lower} header, expected none: ${engine}`);
+        continue;
+      }
+      const earlier = seen.get(lower);
+      if (earlier !== undefined) {
+        problem(`found the header name ${quoted(earlier)} as well, expected each header once (names are case-insensitive)`);
+        continue;
+      }
+      seen.set(lower, name);
+      const valueProblem = fieldValueProblem(value, 'header value');
+      if (valueProblem) problem(valueProblem);
+      else if (lower === 'host' && value.trim() === '') {
+        problem('found an empty host header, expected a host such as example.test:8080, or no host header');
+      }
+    }
+  });
+
+/** The bearer token: sent as `authorization: Bearer <token>`, so the same rules as a header value apply. */
+export const tokenSchema = z.string().superRefine((token, ctx) => {
+  const problem = fieldValueProblem(token, 'token');
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { found: true } });
+});
+
+export const urlSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an absolute http:// or https:// URL, e.g. http://localhost:8080/submit' },
+);
+
+const targetStartSchema = z.strictObject({
+  command: z.string().min(1),
+  ready_url: urlSchema,
+  timeout_seconds: startTimeoutSeconds.default(30),
+  env: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+});
+
+export const targetSchema = z.strictObject({
+  url: urlSchema,
+  method: z
+    .string()
+    .transform((m) => m.toUpperCase())
+    .pipe(z.enum(HTTP_METHODS)),
+  token: tokenSchema.optional(),
+  headers: headersSchema.default({}),
+  start: targetStartSchema.optional(),
+});
+
+const concurrencyLevels = z
+  .array(z.number().int().positive().max(10_000))
+  .min(1, { message: 'expected at least one concurrency level, e.g. [1, 2, 4, 8]' })
+  .superRefine((levels, ctx) => {
+    // A level listed twice would give two rows for one level; `repetitions` is the way to repeat one.
+    const twice = [...new Set(levels.filter((l, i) => levels.indexOf(l) !== i))];
+    if (twice.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `level${twice.length > 1 ? 's' : ''} ${twice.join(', ')} listed more than once: expected each level once (use repetitions to repeat levels)`,
+      });
+    }
+  });
+
+/** The workload fields that scenarios may override. Exactly one of duration/requests is required after merging. */
+export const workloadSchema = z.strictObject({
+  challenge_id: z.string().default('demo-challenge'),
+  payload: z.unknown().optional(),
+  concurrency_levels: concurrencyLevels,
+  duration_seconds: durationSeconds.optional(),
+  requests_per_level: z.number().int().positive().optional(),
+  warmup_seconds: warmupSeconds.default(0),
+  timeout_seconds: requestTimeoutSeconds.default(10),
+  max_body_bytes: z.number().int().positive().default(1024 * 1024),
+  raw_csv: z.boolean().default(true),
+  repetitions: z.number().int().min(1).max(20).default(1),
+  /** Worker threads sharing each level's connections: 1, N or "auto" (perf/README.md). */
+  generator_threads: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+});
+
+const tolerance = baselineTolerancesSchema.shape;
+
+/** The regression gate against a committed baseline summary. */
+export const baselineSchema = z.strictObject({
+  file: z.string().min(1),
+  max_p95_increase_pct: tolerance.max_p95_increase_pct.default(20),
+  max_throughput_drop_pct: tolerance.max_throughput_drop_pct.default(15),
+  max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.default(1),
+  min_requests: tolerance.min_requests.default(200),
+});
+
+const reportSchema = z
+  .strictObject({
+    hardware_env: z.string().default('auto'),
+    software_env: z.string().default('auto'),
+    num_nodes: z.union([z.string(), z.number()]).transform(String).default('1'),
+    template: z.string().optional(),
+  })
+  .default({ hardware_env: 'auto', software_env: 'auto', num_nodes: '1' });
+
+/** A run label / output folder segment: no path separators, no "..", safe on every file system. */
+const safeName = z
+  .string()
+  .min(1)
+  .regex(SAFE_LABEL, {
+    message: 'expected letters, digits, ".", "_" or "-" only (no "/", "..", spaces), e.g. baseline or 2x-replicas',
+  });
+
+/** config.yaml, after `${VAR}` interpolation. */
+export const configSchema = z
+  .strictObject({
+    run_label: safeName.default('baseline'),
+    output_dir: z
+      .string()
+      .min(1)
+      .default('runs')
+      .refine((d) => !d.startsWith('/') && !d.split(/[\\/]/).includes('..'), {
+        message: 'expected a relative folder inside the project (no absolute path, no ".."), e.g. runs',
+      }),
+    target: targetSchema,
+    workload: workloadSchema,
+    slo: sloSchema,
+    stop_on_slo_failure: z.boolean().default(false),
+    baseline: baselineSchema.optional(),
+    report: reportSchema,
+  })
+  .superRefine((config, ctx) => {
+    const w = config.workload;
+    if ((w.duration_seconds === undefined) === (w.requests_per_level === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workload'],
+        message:
+          w.duration_seconds === undefined
+            ? 'neither duration_seconds nor requests_per_level is set: expected exactly one of them'
+            : 'both duration_seconds and requests_per_level are set: expected exactly one of them',
+      });
+    }
+  });
+
+/** A validated, defaults-filled config. */
+export type LoadbenchConfig = z.output<typeof configSchema>;
+/** The workload part of a validated config. */
+export type WorkloadConfig = LoadbenchConfig['workload'];
+/** The target part of a validated config. */
+export type TargetConfig = LoadbenchConfig['target'];

@@ -1,0 +1,282 @@
+/**
+ * The run summary: the contract between the orchestrator, the reporters and every tool that
+ * reads `runs/<run_label>_summary.json` later (report regeneration, comparison, baselines).
+ * It is a zod schema, so that a file read back is validated field by field; the TypeScript
+ * types are inferred from it.
+ *
+ * Bump {@link SUMMARY_FORMAT_VERSION} whenever a field changes meaning or disappears, and teach
+ * `read-summary.ts` to migrate the older version.
+ */
+import { z } from 'zod';
+import { ERROR_CATEGORIES, type LevelMeasurement } from '../../engine/types.ts';
+
+export { ERROR_CATEGORIES, ERROR_SAMPLE_LENGTH } from '../../engine/types.ts';
+export type { ErrorCategory, ErrorCounts, LatencyMs, TimelinePoint, GeneratorLoad, ProgressEvent } from '../../engine/types.ts';
+
+/** The `format` tag written into every JSON summary. */
+export const SUMMARY_FORMAT = 'loadbench-summary' as const;
+/** Version of the JSON summary layout. Version 1 had `partial`/`skipped` flags and zero-filled skipped levels. */
+export const SUMMARY_FORMAT_VERSION = 2 as const;
+
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+
+/** Latency figures of one level in ms (successful requests only). */
+export const latencySchema = z.object({
+  min: ms,
+  mean: ms,
+  stddev: ms,
+  p50: ms,
+  p90: ms,
+  p95: ms,
+  p99: ms,
+  p999: ms,
+  max: ms,
+});
+
+/** Failures per error category; every category present. */
+export const errorCountsSchema = z.object(
+  Object.fromEntries(ERROR_CATEGORIES.map((c) => [c, count])) as Record<(typeof ERROR_CATEGORIES)[number], typeof count>,
+);
+
+/** One second of a level. */
+export const timelinePointSchema = z.object({
+  t_ms: z.number(),
+  requests: count,
+  successes: count,
+  failures: count,
+  p95_ms: ms,
+});
+
+/** SLO thresholds; shared by config.yaml `slo:`, the scenario option `slo` and the summary. */
+export const sloThresholdsSchema = z.strictObject({
+  p50_ms: z.number().positive().optional(),
+  p95_ms: z.number().positive().optional(),
+  p99_ms: z.number().positive().optional(),
+  error_rate_pct: z.number().min(0).max(100).optional(),
+  min_throughput_rps: z.number().nonnegative().optional(),
+  /** Only levels with concurrency <= this are judged. */
+  up_to_concurrency: z.number().int().positive().optional(),
+});
+
+/** The SLO metrics a check can be about. */
+export const SLO_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate_pct', 'min_throughput_rps'] as const;
+
+/** One threshold compared with one measured value. */
+export const sloCheckSchema = z.object({
+  metric: z.enum(SLO_METRICS),
+  limit: z.number(),
+  value: z.number(),
+  pass: z.boolean(),
+  /** A latency limit on a level without a successful request: failed, with nothing to compare. */
+  no_data: z.boolean().optional(),
+});
+
+/** The SLO verdict of one level. `judged` is false when the level is above `up_to_concurrency` or has no threshold. */
+export const sloVerdictSchema = z.object({
+  judged: z.boolean(),
+  pass: z.boolean(),
+  checks: z.array(sloCheckSchema),
+});
+
+const generatorSchema = z.object({
+  cpu_pct: z.number().nonnegative(),
+  event_loop_delay_p99_ms: z.number().nonnegative(),
+  client_bound: z.boolean(),
+  threads: z.number().int().positive().optional(),
+});
+
+const levelKey = {
+  scenario: z.string(),
+  concurrency: z.number().int().positive(),
+  /** 1-based repetition of this level when `repetitions` > 1 (absent otherwise). */
+  repetition: z.number().int().positive().optional(),
+};
+
+const measuredFields = {
+  ...levelKey,
+  /** Counted requests (the warm-up excluded). */
+  requests: count,
+  successes: count,
+  failures: count,
+  error_rate_pct: z.number().min(0).max(100),
+  /** Successful requests / measured wall time. */
+  throughput_rps: z.number().nonnegative(),
+  latency_ms: latencySchema,
+  /** Measured wall time (warm-up excluded), seconds. */
+  duration_s: z.number().nonnegative(),
+  /** Start of the measured window, ms since the Unix epoch. */
+  started_at_ms: z.number(),
+  warmup_requests: count,
+  errors: errorCountsSchema,
+  /** A few distinct error messages per category, redacted and cut to 200 characters. */
+  error_samples: z.array(z.object({ category: z.enum(ERROR_CATEGORIES), message: z.string() })),
+  /** Count per HTTP status ("200", "503", ...). */
+  status_codes: z.record(z.string(), count),
+  /** HDR histogram of the successful latencies in µs, compressed base64 (hdr-histogram-js). */
+  histogram: z.string(),
+  timeline: z.array(timelinePointSchema),
+  generator: generatorSchema,
+  slo: sloVerdictSchema,
+};
+
+/** A level that ran to its end. */
+export const measuredLevelSchema = z.object({ status: z.literal('measured'), ...measuredFields });
+/** A level cut short by an interrupt: its figures cover only part of the planned level. */
+export const partialLevelSchema = z.object({ status: z.literal('partial'), ...measuredFields });
+/** A level that was not run, and why (stop_on_slo_failure after an earlier failure, an interrupt). */
+export const skippedLevelSchema = z.object({ status: z.literal('skipped'), ...levelKey, reason: z.string() });
+
+/** One level of a scenario: measured, partial or skipped. */
+export const levelSchema = z.discriminatedUnion('status', [measuredLevelSchema, partialLevelSchema, skippedLevelSchema]);
+
+/** What a scenario sent, with credentials removed. */
+export const workloadSnapshotSchema = z.object({
+  url: z.string(),
+  method: z.string(),
+  /** Header names sent (values omitted: they may hold credentials). */
+  header_names: z.array(z.string()),
+  /** The payload with every leaf replaced by its type, or "function" for generated payloads. */
+  payload_shape: z.unknown(),
+  concurrency_levels: z.array(z.number().int().positive()),
+  duration_seconds: z.number().positive().optional(),
+  requests_per_level: z.number().int().positive().optional(),
+  warmup_seconds: z.number().nonnegative(),
+  timeout_seconds: z.number().positive(),
+  challenge_id: z.string(),
+  /** How many times each level runs (absent when 1). */
+  repetitions: z.number().int().positive().optional(),
+});
+
+/** The regression gate's tolerances; every key is also a scenario option (`baseline: { ... }`). */
+export const baselineTolerancesSchema = z.strictObject({
+  max_p95_increase_pct: z.number().nonnegative(),
+  max_throughput_drop_pct: z.number().min(0).max(100),
+  max_error_rate_increase_pct: z.number().nonnegative(),
+  min_requests: z.number().int().nonnegative(),
+});
+
+/** All results of one scenario. */
+export const scenarioSummarySchema = z.object({
+  name: z.string(),
+  /** Bench file, relative to the project root ('' for scenarios run through the API). */
+  file: z.string(),
+  workload: workloadSnapshotSchema,
+  slo: sloThresholdsSchema,
+  levels: z.array(levelSchema),
+  /** The scenario's `baseline` option: tolerances replacing config.yaml's for this scenario, or `false` (not judged). */
+  baseline_override: z.union([z.literal(false), baselineTolerancesSchema.partial()]).optional(),
+});
+
+/** The baseline metrics a regression gate judges. */
+export const BASELINE_METRICS = ['p95_ms', 'throughput_rps', 'error_rate_pct'] as const;
+
+/** One metric of one level compared with the baseline (medians over repetitions). */
+export const baselineCheckSchema = z.object({
+  metric: z.enum(BASELINE_METRICS),
+  baseline: z.number(),
+  value: z.number(),
+  /** Percent change for p95 and throughput, percentage points for the error rate. */
+  change: z.number(),
+  /** The tolerance: max increase (p95, error rate) or max drop (throughput). */
+  limit: z.number(),
+  pass: z.boolean(),
+});
+
+/** The baseline verdict of one scenario and level. */
+export const baselineLevelVerdictSchema = z.object({
+  scenario: z.string(),
+  concurrency: z.number().int().positive(),
+  status: z.enum(['pass', 'fail', 'skipped', 'not_in_baseline']),
+  reason: z.string().optional(),
+  checks: z.array(baselineCheckSchema),
+  /** Which side had only client-bound repetitions (load generator saturated or delayed): a verdict to confirm by a rerun. */
+  client_bound: z.enum(['run', 'baseline', 'both']).optional(),
+});
+
+/** The regression gate's result, stored in the run summary. */
+export const baselineReportSchema = z.object({
+  file: z.string(),
+  tolerances: baselineTolerancesSchema,
+  verdicts: z.array(baselineLevelVerdictSchema),
+});
+
+/** The `report:` section of config.yaml, as resolved. */
+export const reportSettingsSchema = z.object({
+  hardware_env: z.string(),
+  software_env: z.string(),
+  num_nodes: z.string(),
+  template: z.string().optional(),
+});
+
+/** The verdict of the whole run: what the exit status says, and why. */
+export const outcomeSchema = z.object({
+  /** `pass`: every judged SLO and baseline check held; `fail`: one did not; `interrupted`: the run was cut short. */
+  status: z.enum(['pass', 'fail', 'interrupted']),
+  /** 0 pass, 1 fail, 130 / 143 interrupted by SIGINT / SIGTERM. */
+  exit_code: z.number().int().nonnegative(),
+  /** One line per broken SLO or baseline check, as printed. */
+  failures: z.array(z.string()),
+});
+
+/** The JSON summary written to `runs/<run_label>_summary.json`. */
+export const runSummarySchema = z.object({
+  format: z.literal(SUMMARY_FORMAT),
+  version: z.literal(SUMMARY_FORMAT_VERSION),
+  run_label: z.string(),
+  started_at: z.string(),
+  finished_at: z.string(),
+  /** True when the run was interrupted; some levels may be partial or missing. */
+  interrupted: z.boolean(),
+  report: reportSettingsSchema,
+  scenarios: z.array(scenarioSummarySchema),
+  /** Comparison with a committed baseline, when config.yaml has `baseline:`. */
+  baseline: baselineReportSchema.optional(),
+  /** Set when the run ended (absent in the files rewritten after each level). */
+  outcome: outcomeSchema.optional(),
+});
+
+export type SloSpec = z.infer<typeof sloThresholdsSchema>;
+export type SloMetric = (typeof SLO_METRICS)[number];
+export type SloCheck = z.infer<typeof sloCheckSchema>;
+export type SloVerdict = z.infer<typeof sloVerdictSchema>;
+export type MeasuredLevel = z.infer<typeof measuredLevelSchema> | z.infer<typeof partialLevelSchema>;
+export type SkippedLevel = z.infer<typeof skippedLevelSchema>;
+export type LevelResult = z.infer<typeof levelSchema>;
+export type WorkloadSnapshot = z.infer<typeof workloadSnapshotSchema>;
+export type ScenarioSummary = z.infer<typeof scenarioSummarySchema>;
+export type BaselineTolerances = z.infer<typeof baselineTolerancesSchema>;
+export type BaselineMetric = (typeof BASELINE_METRICS)[number];
+export type BaselineCheck = z.infer<typeof baselineCheckSchema>;
+export type BaselineLevelVerdict = z.infer<typeof baselineLevelVerdictSchema>;
+export type BaselineReport = z.infer<typeof baselineReportSchema>;
+export type ReportSettings = z.infer<typeof reportSettingsSchema>;
+export type RunOutcome = z.infer<typeof outcomeSchema>;
+export type RunSummary = z.infer<typeof runSummarySchema>;
+/** A scenario without its levels: what stays the same for every level of it. */
+export type ScenarioSnapshot = Omit<ScenarioSummary, 'levels'>;
+
+/** Whether a level was run (to its end or cut short), so that it has figures. */
+export function isMeasured(level: LevelResult): level is MeasuredLevel {
+  return level.status !== 'skipped';
+}
+
+/** The measured levels of a scenario (partial ones included), in concurrency order. */
+export function measuredLevels(s: Pick<ScenarioSummary, 'levels'>): MeasuredLevel[] {
+  return s.levels.filter(isMeasured).sort((a, b) => a.concurrency - b.concurrency || (a.repetition ?? 1) - (b.repetition ?? 1));
+}
+
+/** A measured level from what the engine measured and the SLO verdict. */
+export function measuredLevel(m: LevelMeasurement, slo: SloVerdict, repetition?: number): MeasuredLevel {
+  const { partial, ...figures } = m;
+  return { status: partial ? 'partial' : 'measured', ...figures, ...(repetition ? { repetition } : {}), slo };
+}
+
+// The engine's measurement and the schema describe the same figures: a change to one must reach the other.
+type EngineFigures = Omit<LevelMeasurement, 'partial'>;
+type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition'>;
+const _sameFigures: [EngineFigures, SchemaFigures] extends [SchemaFigures, EngineFigures] ? true : never = true;
+void _sameFigures;
+
+export { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS } from '../../engine/client-bound.ts';
+export { decodeHistogram } from '../../engine/histogram.ts';

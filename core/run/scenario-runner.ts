@@ -1,0 +1,90 @@
+import { RawCsvWriter } from '../../engine/raw-csv-writer.ts';
+import { runLevel } from '../../engine/run-level.ts';
+import type { ProgressEvent } from '../../engine/types.ts';
+import { evaluateSlo } from '../gates/slo.ts';
+import { redactErrorSamples } from '../model/redaction.ts';
+import { measuredLevel, type LevelResult, type SkippedLevel } from '../model/summary.ts';
+import type { LevelRun, ResolvedScenario } from '../scenario/resolve.ts';
+
+/** Where a level runs from: its interrupt and its progress listener. */
+export interface LevelContext {
+  /** Aborting ends the running level at once (it is kept, as partial) and skips the rest. */
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Why a level was not run. */
+export const SKIP_REASONS = {
+  sloFailure: 'not run: stop_on_slo_failure, after an earlier level of this scenario broke its SLO',
+  interrupted: 'not run: the run was interrupted before this level',
+} as const;
+
+/**
+ * Runs the levels of one scenario, one after another, wherever the scenario lives (in the bench
+ * process under Vitest, in-process under `runSweep()`): each level through the engine, its error
+ * samples redacted, its SLO judged; the levels after an SLO failure are skipped when the scenario
+ * says `stop_on_slo_failure`. Owns the raw CSV writer while the scenario runs. Never prints.
+ */
+export class ScenarioRunner {
+  readonly scenario: ResolvedScenario;
+  readonly #rawPath: string;
+  #stopped = false;
+  #raw: RawCsvWriter | undefined;
+
+  /** `rawPath`: the run's raw CSV (appended to; written only when the scenario's `raw_csv` is on). */
+  constructor(scenario: ResolvedScenario, rawPath: string) {
+    this.scenario = scenario;
+    this.#rawPath = rawPath;
+  }
+
+  /**
+   * Runs (or skips) one level. `last` closes the raw CSV after it. Engine failures propagate;
+   * the caller decides how a level that could not run is reported.
+   */
+  async run(run: LevelRun, context: LevelContext, last: boolean): Promise<LevelResult> {
+    const s = this.scenario;
+    try {
+      if (this.#stopped) return this.skipped(run, SKIP_REASONS.sloFailure);
+      if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
+      if (s.rawCsv) this.#raw ??= new RawCsvWriter(this.#rawPath);
+      const measured = await runLevel({
+        scenario: s.name,
+        concurrency: run.concurrency,
+        url: s.url,
+        method: s.method,
+        headers: s.headers,
+        body: s.body,
+        challengeId: s.challengeId,
+        durationSeconds: s.durationSeconds,
+        requestsPerLevel: s.requestsPerLevel,
+        warmupSeconds: s.warmupSeconds,
+        timeoutSeconds: s.timeoutSeconds,
+        maxBodyBytes: s.maxBodyBytes,
+        check: s.check,
+        threads: s.generatorThreads,
+        raw: this.#raw,
+        signal: context.signal,
+        onProgress: context.onProgress,
+      });
+      // Error texts can echo what the target saw (a check that throws with the body, for one).
+      measured.error_samples = redactErrorSamples(measured.error_samples, s.secrets);
+      const level = measuredLevel(measured, evaluateSlo(measured, s.slo), run.repetition);
+      if (!level.slo.pass && s.stopOnSloFailure) this.#stopped = true;
+      return level;
+    } finally {
+      if (last || this.#stopped) await this.close();
+    }
+  }
+
+  /** A level that was not run, and why. */
+  skipped(run: LevelRun, reason: string): SkippedLevel {
+    return { status: 'skipped', scenario: this.scenario.name, concurrency: run.concurrency, ...(run.repetition ? { repetition: run.repetition } : {}), reason };
+  }
+
+  /** Flushes and closes the raw CSV (idempotent). */
+  async close(): Promise<void> {
+    const raw = this.#raw;
+    this.#raw = undefined;
+    await raw?.close();
+  }
+}

@@ -1,0 +1,232 @@
+import { resolve } from 'node:path';
+import type { LoadbenchConfig } from '../config/schema.ts';
+import { describeBaselineFailures, describeBaselineWarnings, judgeAgainstBaseline } from '../gates/baseline.ts';
+import { describeSloFailures } from '../gates/slo.ts';
+import { buildRunSummary, type LevelRecord } from '../model/build-summary.ts';
+import { outputDir, type RunOutputs } from '../model/outputs.ts';
+import { readRunSummary } from '../model/read-summary.ts';
+import { isMeasured, type RunOutcome, type RunSummary } from '../model/summary.ts';
+import { checkTargetListening, startTarget, type RunningTarget } from '../target/target-process.ts';
+import { archivePreviousRun } from './archive.ts';
+
+export type { RunOutputs };
+
+/** What the orchestrator needs besides the config. */
+export interface SweepOptions {
+  config: LoadbenchConfig;
+  /** The project root: config paths, output_dir and target.start's folder are relative to it. */
+  root: string;
+  outputs: RunOutputs;
+  /** Human-readable lines (progress of the lifecycle, the end-of-run text); default: none. */
+  log?: (line: string) => void;
+}
+
+/** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
+export interface LevelVerdict {
+  failures: string[];
+  warnings: string[];
+}
+
+/** How a run ended. */
+export interface SweepResult {
+  summary: RunSummary | undefined;
+  outcome: RunOutcome;
+  written: string[];
+}
+
+/** Exit codes of an interrupted run: 128 + the signal's number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * The one owner of a run, from start to exit status: it archives the previous run, starts (or
+ * checks) the target, collects every level as it ends and writes the data after each one, judges
+ * SLOs and the baseline, writes every output, stops the target on every path and computes the
+ * outcome. It does not run levels itself: `runSweep()` runs them in-process, the Vitest adapter in
+ * its bench files, and both hand each result to {@link Sweep.record}. Never prints but through `log`,
+ * never exits the process.
+ */
+export class Sweep {
+  readonly config: LoadbenchConfig;
+  readonly root: string;
+  readonly #outputs: RunOutputs;
+  readonly #log: (line: string) => void;
+  readonly #records: LevelRecord[] = [];
+  #startedAt = new Date();
+  #target: RunningTarget | undefined;
+  #baseline: RunSummary | undefined;
+  #baselineProblem: string | undefined;
+  #writes: Promise<unknown> = Promise.resolve();
+  #levelFailures: string[] = [];
+  #finished: Promise<SweepResult> | undefined;
+
+  constructor(options: SweepOptions) {
+    this.config = options.config;
+    this.root = options.root;
+    this.#outputs = options.outputs;
+    this.#log = options.log ?? (() => undefined);
+  }
+
+  /** Levels recorded so far. */
+  get recorded(): number {
+    return this.#records.length;
+  }
+
+  /**
+   * Before the first level: moves the previous run's files aside, starts or checks the target and
+   * reads the baseline.
+   * @throws TargetError when the target cannot be started or nothing answers (nothing was sent, the target is stopped)
+   */
+  async start(): Promise<void> {
+    this.#startedAt = new Date();
+    const { config, root } = this;
+    const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
+    if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
+    await this.#readBaseline();
+    const start = config.target.start;
+    if (start) {
+      this.#log(`loadbench: starting the target: ${start.command}`);
+      this.#target = await startTarget(start, config.target.url, root);
+      this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
+    } else {
+      await checkTargetListening(config.target.url);
+    }
+  }
+
+  async #readBaseline(): Promise<void> {
+    const spec = this.config.baseline;
+    if (!spec) return;
+    try {
+      this.#baseline = await readRunSummary(resolve(this.root, spec.file));
+    } catch (error) {
+      // A gate that cannot be evaluated must not pass silently.
+      this.#baselineProblem = `Baseline check failed: ${(error as Error).message.replace(
+        'run `npx vitest bench` with that run_label first',
+        'write one with `npm run baseline -- <run_label>`',
+      )}`;
+    }
+  }
+
+  /**
+   * Takes one level's result (or the error that kept it from running), writes the data files, and
+   * returns the level's verdict: its broken SLO checks, and its baseline checks once every
+   * repetition of the level is in.
+   */
+  record(record: LevelRecord, error?: string): LevelVerdict {
+    const { scenario, level } = record;
+    const failures: string[] = [];
+    const warnings: string[] = [];
+    if (error !== undefined) {
+      failures.push(`Level failed to run: scenario "${scenario.name}" at concurrency ${level.concurrency}: ${error}`);
+      this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, reason: `failed to run: ${error}` } });
+    } else {
+      this.#records.push(record);
+      if (isMeasured(level)) failures.push(...describeSloFailures(scenario.name, level.concurrency, level.slo));
+      const repetitions = scenario.workload.repetitions ?? 1;
+      const done = this.#records.filter((r) => r.scenario.name === scenario.name && r.level.concurrency === level.concurrency).length;
+      if (done >= repetitions && this.#baseline) {
+        const verdicts = this.#judgeBaseline(this.#summary(false)).filter((v) => v.scenario === scenario.name && v.concurrency === level.concurrency);
+        failures.push(...describeBaselineFailures(verdicts));
+        warnings.push(...describeBaselineWarnings(verdicts));
+      }
+    }
+    this.#levelFailures.push(...failures.filter((f) => f.startsWith('Level failed')));
+    const summary = this.#summary(false);
+    // Written after every level, so a crash or a kill loses at most the level in progress.
+    this.#writes = this.#writes.then(() => this.#outputs.writeData(summary)).catch(() => undefined);
+    return { failures, warnings };
+  }
+
+  #summary(interrupted: boolean): RunSummary {
+    const { config } = this;
+    return buildRunSummary(this.#records, {
+      runLabel: config.run_label,
+      startedAt: this.#startedAt,
+      finishedAt: new Date(),
+      interrupted: interrupted || this.#records.some((r) => r.level.status === 'partial'),
+      report: config.report,
+    });
+  }
+
+  #judgeBaseline(summary: RunSummary) {
+    const spec = this.config.baseline;
+    if (!spec || !this.#baseline) return [];
+    const { file: _file, ...tolerances } = spec;
+    return judgeAgainstBaseline(summary, this.#baseline, tolerances);
+  }
+
+  /**
+   * Ends the run: judges the baseline, writes every output, prints the end-of-run text, stops the
+   * target, and returns the summary with its outcome. Safe to call more than once (the first call
+   * wins). `interruptedBy` names the signal that cut the run short.
+   */
+  finish(interruptedBy?: NodeJS.Signals): Promise<SweepResult> {
+    this.#finished ??= this.#finish(interruptedBy);
+    return this.#finished;
+  }
+
+  async #finish(interruptedBy: NodeJS.Signals | undefined): Promise<SweepResult> {
+    try {
+      await this.#writes;
+      const interrupted = interruptedBy !== undefined;
+      if (this.#records.length === 0) {
+        this.#log(interrupted ? 'loadbench: the run was interrupted before any level was measured.' : 'loadbench: no level was measured, so no output was written.');
+        return { summary: undefined, written: [], outcome: outcomeOf([], interruptedBy) };
+      }
+      const summary = this.#summary(interrupted);
+      const spec = this.config.baseline;
+      if (spec && this.#baseline) {
+        const { file, ...tolerances } = spec;
+        summary.baseline = { file, tolerances, verdicts: this.#judgeBaseline(summary) };
+      }
+      const sloFailures = summary.scenarios.flatMap((s) =>
+        s.levels.flatMap((l) => (isMeasured(l) ? describeSloFailures(s.name, l.concurrency, l.slo) : [])),
+      );
+      const verdicts = summary.baseline?.verdicts ?? [];
+      const baselineFailures = [...(this.#baselineProblem ? [this.#baselineProblem] : []), ...describeBaselineFailures(verdicts)];
+      const failures = [...this.#levelFailures, ...sloFailures, ...baselineFailures];
+      summary.outcome = outcomeOf(failures, interruptedBy ?? (summary.interrupted ? 'SIGINT' : undefined));
+      const written = await this.#outputs.writeData(summary);
+      const analysis = await this.#outputs.writeAnalysis(summary);
+      written.push(...analysis.written);
+      for (const line of ['', ...this.#outputs.endText(summary), '']) this.#log(line);
+      for (const line of sloFailures) this.#log(line);
+      for (const line of describeBaselineWarnings(verdicts)) this.#log(line);
+      for (const line of [...this.#levelFailures, ...baselineFailures]) this.#log(line);
+      if (summary.baseline) {
+        const v = summary.baseline.verdicts;
+        this.#log(
+          `loadbench: baseline ${summary.baseline.file}: ${v.filter((x) => x.status === 'pass').length} level(s) within tolerance, ` +
+            `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged`,
+        );
+      }
+      for (const problem of analysis.problems) this.#log(`loadbench: could not write ${problem}`);
+      if (analysis.problems.length && summary.outcome.exit_code === 0) {
+        // Charts or the report failing must not hide the measured data, already on disk; but the run did not do all it should.
+        summary.outcome = { status: 'fail', exit_code: 1, failures: analysis.problems.map((p) => `could not write ${p}`) };
+        await this.#outputs.writeData(summary);
+      }
+      this.#log(`loadbench: wrote ${written.map((p) => relativeTo(this.root, p)).join(', ')}`);
+      if (interrupted) this.#log('loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.');
+      return { summary, written, outcome: summary.outcome };
+    } finally {
+      await this.stopTarget();
+    }
+  }
+
+  /** Stops the target loadbench started (idempotent; SIGTERM, then SIGKILL after `graceMs`). */
+  async stopTarget(graceMs?: number): Promise<void> {
+    const target = this.#target;
+    this.#target = undefined;
+    await target?.stop(graceMs);
+  }
+}
+
+/** The run's verdict from its failure lines and the signal that interrupted it, if any. Pure. */
+export function outcomeOf(failures: string[], interruptedBy: NodeJS.Signals | undefined): RunOutcome {
+  if (interruptedBy) return { status: 'interrupted', exit_code: SIGNAL_EXIT[interruptedBy] ?? 130, failures };
+  return failures.length ? { status: 'fail', exit_code: 1, failures } : { status: 'pass', exit_code: 0, failures };
+}
+
+function relativeTo(root: string, path: string): string {
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}

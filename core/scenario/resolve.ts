@@ -1,0 +1,125 @@
+import { generatorThreadsProblem } from '../../engine/run-level.ts';
+import { BODYLESS_METHODS, type HttpMethod } from '../../engine/http-syntax.ts';
+import type { ResponseCheck } from '../../engine/types.ts';
+import { formatIssues } from '../config/load-config.ts';
+import type { LoadbenchConfig } from '../config/schema.ts';
+import { ConfigError } from '../errors.ts';
+import { redactUrl, secretValues } from '../model/redaction.ts';
+import type { BaselineTolerances, ScenarioSnapshot, SloSpec } from '../model/summary.ts';
+import { scenarioOptionsSchema, type ScenarioOptions } from './options.ts';
+import { buildHeaders, payloadShape, renderPayload } from './request.ts';
+
+/** The scenario's settings after merging its options over config.yaml: everything a level needs. */
+export interface ResolvedScenario {
+  name: string;
+  url: URL;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  challengeId: string;
+  body: ReturnType<typeof renderPayload>;
+  payloadShape: unknown;
+  levels: number[];
+  durationSeconds?: number;
+  requestsPerLevel?: number;
+  warmupSeconds: number;
+  timeoutSeconds: number;
+  maxBodyBytes: number;
+  rawCsv: boolean;
+  repetitions: number;
+  generatorThreads: number | 'auto';
+  baselineOverride?: false | Partial<BaselineTolerances>;
+  slo: SloSpec;
+  stopOnSloFailure: boolean;
+  check?: ResponseCheck;
+  /** Values never to be written anywhere (token, credential headers). */
+  secrets: string[];
+}
+
+/** The options once validated: the schema normalised them (method in upper case, header values as text). */
+type ValidOptions = Omit<ScenarioOptions, 'method' | 'headers'> & { method?: HttpMethod; headers?: Record<string, string> };
+
+/**
+ * Merges scenario options over the config, validating them at this edge with the rules of config.yaml.
+ * @throws ConfigError naming the scenario and each bad option
+ */
+export function resolveScenario(name: string, options: ScenarioOptions, config: LoadbenchConfig): ResolvedScenario {
+  if (!name || typeof name !== 'string') throw new ConfigError('scenario()', ['name: expected a non-empty string']);
+  const where = `scenario "${name}"`;
+  const parsed = scenarioOptionsSchema.safeParse(options ?? {});
+  if (!parsed.success) throw new ConfigError(where, formatIssues(parsed.error.issues, options, undefined, scenarioOptionsSchema));
+  const o = parsed.data as ValidOptions;
+  if (o.requests_per_level !== undefined && o.duration_seconds !== undefined) {
+    throw new ConfigError(where, ['duration_seconds and requests_per_level are both set: expected exactly one of them']);
+  }
+  const w = config.workload;
+  const method = o.method ?? config.target.method;
+  const hasBody = !BODYLESS_METHODS.has(method);
+  const durationSeconds = o.requests_per_level !== undefined ? undefined : (o.duration_seconds ?? w.duration_seconds);
+  const requestsPerLevel = o.duration_seconds !== undefined ? undefined : (o.requests_per_level ?? w.requests_per_level);
+  const challengeId = o.challenge_id ?? w.challenge_id;
+  const payload = o.payload !== undefined ? o.payload : w.payload;
+  const token = o.token ?? config.target.token;
+  const headers = buildHeaders({ token, headers: { ...config.target.headers, ...o.headers }, hasBody: payload !== undefined && hasBody });
+  const generatorThreads = o.generator_threads ?? w.generator_threads;
+  const threadsProblem = generatorThreadsProblem(generatorThreads, typeof payload === 'function' && hasBody, o.check !== undefined);
+  if (threadsProblem) throw new ConfigError(where, [threadsProblem]);
+  return {
+    name,
+    url: new URL(o.url ?? config.target.url),
+    method,
+    headers,
+    challengeId,
+    body: hasBody ? renderPayload(payload, challengeId) : undefined,
+    payloadShape: payloadShape(payload),
+    levels: o.concurrency_levels ?? w.concurrency_levels,
+    durationSeconds,
+    requestsPerLevel,
+    warmupSeconds: o.warmup_seconds ?? w.warmup_seconds,
+    timeoutSeconds: o.timeout_seconds ?? w.timeout_seconds,
+    maxBodyBytes: o.max_body_bytes ?? w.max_body_bytes,
+    rawCsv: o.raw_csv ?? w.raw_csv,
+    repetitions: o.repetitions ?? w.repetitions,
+    generatorThreads,
+    ...(o.baseline !== undefined ? { baselineOverride: o.baseline as false | Partial<BaselineTolerances> } : {}),
+    slo: o.slo === false ? {} : { ...config.slo, ...o.slo },
+    stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
+    check: o.check,
+    secrets: secretValues(token, headers),
+  };
+}
+
+/** One run of a level: its concurrency and, with `repetitions` > 1, which repetition. */
+export interface LevelRun {
+  concurrency: number;
+  repetition?: number;
+}
+
+/** The runs of a scenario in the order they happen: every level in turn, each `repetitions` times. */
+export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions'>): LevelRun[] {
+  return s.levels.flatMap((concurrency) =>
+    Array.from({ length: s.repetitions }, (_, r) => (s.repetitions > 1 ? { concurrency, repetition: r + 1 } : { concurrency })),
+  );
+}
+
+/** What the summary keeps of a scenario (credentials removed); `file` is its bench file relative to the project, or ''. */
+export function scenarioSnapshot(s: ResolvedScenario, file: string): ScenarioSnapshot {
+  return {
+    name: s.name,
+    file,
+    workload: {
+      url: redactUrl(s.url),
+      method: s.method,
+      header_names: Object.keys(s.headers),
+      payload_shape: s.payloadShape,
+      concurrency_levels: s.levels,
+      ...(s.durationSeconds !== undefined ? { duration_seconds: s.durationSeconds } : {}),
+      ...(s.requestsPerLevel !== undefined ? { requests_per_level: s.requestsPerLevel } : {}),
+      warmup_seconds: s.warmupSeconds,
+      timeout_seconds: s.timeoutSeconds,
+      challenge_id: s.challengeId,
+      ...(s.repetitions > 1 ? { repetitions: s.repetitions } : {}),
+    },
+    slo: s.slo,
+    ...(s.baselineOverride !== undefined ? { baseline_override: s.baselineOverride } : {}),
+  };
+}

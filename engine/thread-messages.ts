@@ -1,0 +1,26 @@
+import type { SecondReport, ShardCounters, ShardResult } from './shard.ts';
+
+/** Main thread to a generator thread. */
+export type ToThread =
+  | { type: 'start' }
+  /** Start of the measured phase, ms since the epoch (fractional). */
+  | { type: 'measure'; epochMs: number }
+  | { type: 'stop' }
+  /** A raw chunk was written: the thread may send another. */
+  | { type: 'raw-ack' };
+
+/** How busy a generator thread's event loop was. */
+export interface ThreadLoad {
+  /** Event-loop utilization, 0-1 (busy time / wall time of this thread). */
+  utilization: number;
+  eventLoopDelayP99Ms: number;
+}
+
+/** A generator thread to the main thread. */
+export type FromThread =
+  | { type: 'ready' }
+  | { type: 'counters'; counters: ShardCounters }
+  | { type: 'second'; report: SecondReport; histogram: string }
+  | { type: 'raw'; chunk: Uint8Array }
+  | { type: 'result'; result: ShardResult; histogram: string; load: ThreadLoad }
+  | { type: 'error'; message: string };

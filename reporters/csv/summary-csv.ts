@@ -1,0 +1,44 @@
+import { ERROR_CATEGORIES, isMeasured, type LevelResult, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
+import { columns, formatCsv } from './columns.ts';
+
+type Row = { scenario: string; level: LevelResult };
+
+/** A measured figure; a skipped level has none, so its cell stays empty rather than a zero that was never measured. */
+const figure =
+  <T>(pick: (l: MeasuredLevel) => T) =>
+  ({ level }: Row): T | undefined =>
+    isMeasured(level) ? pick(level) : undefined;
+
+/** Columns of `runs/<run_label>_summary.csv`, in order: one row per scenario, level and repetition, full precision. */
+export const SUMMARY_COLUMNS = columns<Row>([
+  ['scenario', (r) => r.scenario],
+  ['concurrency', (r) => r.level.concurrency],
+  ['repetition', (r) => r.level.repetition ?? 1],
+  ['requests', figure((l) => l.requests)],
+  ['successes', figure((l) => l.successes)],
+  ['failures', figure((l) => l.failures)],
+  ['error_rate_pct', figure((l) => l.error_rate_pct)],
+  ['throughput_rps', figure((l) => l.throughput_rps)],
+  ['latency_p50_ms', figure((l) => l.latency_ms.p50)],
+  ['latency_p90_ms', figure((l) => l.latency_ms.p90)],
+  ['latency_p95_ms', figure((l) => l.latency_ms.p95)],
+  ['latency_p99_ms', figure((l) => l.latency_ms.p99)],
+  ['latency_mean_ms', figure((l) => l.latency_ms.mean)],
+  ['latency_max_ms', figure((l) => l.latency_ms.max)],
+  ['duration_s', figure((l) => l.duration_s)],
+  ...ERROR_CATEGORIES.map((c) => [`errors_${c}`, figure((l) => l.errors[c])] as const),
+  ['slo_judged', ({ level }) => isMeasured(level) && level.slo.judged],
+  ['slo_pass', ({ level }) => !isMeasured(level) || level.slo.pass],
+  ['slo_failed_metrics', figure((l) => l.slo.checks.filter((c) => !c.pass).map((c) => c.metric).join(' '))],
+  ['client_bound', figure((l) => l.generator.client_bound)],
+  ['generator_cpu_pct', figure((l) => l.generator.cpu_pct)],
+  ['partial', ({ level }) => level.status === 'partial'],
+  ['skipped', ({ level }) => level.status === 'skipped'],
+  ['status', ({ level }) => level.status],
+]);
+
+/** The summary CSV: one row per scenario and level, full precision. Pure. */
+export function formatSummaryCsv(summary: RunSummary): string {
+  const rows = summary.scenarios.flatMap((s) => s.levels.map((level) => ({ scenario: s.name, level })));
+  return formatCsv(SUMMARY_COLUMNS, rows);
+}

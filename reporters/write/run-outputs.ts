@@ -1,0 +1,67 @@
+import { stat } from 'node:fs/promises';
+import { outputDir, outputFile, type RunOutputs } from '../../core/model/outputs.ts';
+import type { RunSummary } from '../../core/model/summary.ts';
+import { formatBaselineTable } from '../console/baseline-table.ts';
+import { formatConsoleTable } from '../console/results-table.ts';
+import { formatSummaryCsv } from '../csv/summary-csv.ts';
+import { AnalysisWriteError, writeAnalysisOutputs } from './write-analysis.ts';
+import { writeFileAtomic } from './write-atomic.ts';
+
+/** Where a run's outputs go. */
+export interface RunOutputsOptions {
+  root: string;
+  outputDir: string;
+  runLabel: string;
+  /** config.yaml `report.template`, relative to `root`. */
+  templatePath?: string;
+}
+
+/**
+ * The standard outputs of a run (summary JSON and CSV after every level; clean CSV, charts and
+ * report at the end; the console tables), as the orchestrator's {@link RunOutputs}. Thin I/O
+ * around the pure formatters.
+ */
+export function createRunOutputs(options: RunOutputsOptions): RunOutputs {
+  const file = (output: Parameters<typeof outputFile>[3]): string => outputFile(options.root, options.outputDir, options.runLabel, output);
+  return {
+    async writeData(summary: RunSummary): Promise<string[]> {
+      const json = file('summaryJson');
+      await writeFileAtomic(json, `${JSON.stringify(summary, null, 1)}\n`);
+      const csv = file('summaryCsv');
+      await writeFileAtomic(csv, formatSummaryCsv(summary));
+      return [json, csv];
+    },
+    async writeAnalysis(summary: RunSummary) {
+      const written: string[] = [];
+      const raw = file('raw');
+      if (await isFile(raw)) written.push(raw);
+      try {
+        written.push(
+          ...(await writeAnalysisOutputs(summary, {
+            outputDir: outputDir(options.root, options.outputDir),
+            runLabel: options.runLabel,
+            projectRoot: options.root,
+            templatePath: options.templatePath,
+          })),
+        );
+        return { written, problems: [] };
+      } catch (error) {
+        if (error instanceof AnalysisWriteError) return { written: [...written, ...error.written], problems: [error.message] };
+        return { written, problems: [(error as Error).message] };
+      }
+    },
+    endText(summary: RunSummary): string[] {
+      const out = [formatConsoleTable(summary)];
+      if (summary.baseline?.verdicts.length) out.push('', formatBaselineTable(summary.baseline));
+      return out;
+    },
+  };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}

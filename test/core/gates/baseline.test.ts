@@ -1,0 +1,213 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { levelsOf } from '../../fixtures/summaries.ts';
+import { describeBaselineFailures, judgeAgainstBaseline } from '../../../core/gates/baseline.ts';
+import { median } from '../../../core/model/stats.ts';
+import { formatBaselineTable } from '../../../reporters/console/baseline-table.ts';
+import { ConfigError } from '../../../core/errors.ts';
+import { configSchema } from '../../../core/config/schema.ts';
+import { resolveScenario } from '../../../core/scenario/resolve.ts';
+import { fixtureLevel, kneeSummary } from '../../fixtures/summaries.ts';
+import { REPO_ROOT, fixtureProject } from '../../helpers/fixture-project.ts';
+import { startServer, type TestServer } from '../../helpers/servers.ts';
+
+const tolerances = { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 200 };
+
+describe('judgeAgainstBaseline', () => {
+  it('takes medians of repetitions', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('passes within tolerance and names metric, baseline, new value and change when exceeded', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const lv = now.scenarios[0]!.levels;
+    lv[2] = fixtureLevel('submit', 4, 700 * 0.8, 12 * 1.1); // throughput -20 %: over the 15 % allowed
+    lv[3] = fixtureLevel('submit', 8, 1100, 20 * 1.3); // p95 +30 %: over the 20 % allowed
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    expect(v.map((x) => [x.concurrency, x.status])).toEqual([
+      [1, 'pass'],
+      [2, 'pass'],
+      [4, 'fail'],
+      [8, 'fail'],
+      [16, 'pass'],
+      [32, 'pass'],
+    ]);
+    expect(describeBaselineFailures(v)).toEqual([
+      'Baseline regression: scenario "submit" at concurrency 4: throughput_rps: throughput 700 -> 560 req/s (-20 %, allowed -15 %)',
+      'Baseline regression: scenario "submit" at concurrency 8: p95_ms: p95 20 ms -> 26 ms (+30 %, allowed +20 %)',
+    ]);
+  });
+
+  it('skips levels with too few requests and levels missing from the baseline', () => {
+    const base = kneeSummary();
+    base.scenarios[0]!.levels = base.scenarios[0]!.levels.filter((l) => l.concurrency !== 32);
+    const now = kneeSummary();
+    now.scenarios[0]!.levels[0] = fixtureLevel('submit', 1, 30, 8); // 150 requests < 200
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    expect(v[0]).toMatchObject({ concurrency: 1, status: 'skipped' });
+    expect(v[0]!.reason).toMatch(/only 150 requests \(min_requests 200\)/);
+    expect(v.at(-1)).toMatchObject({ concurrency: 32, status: 'not_in_baseline' });
+  });
+
+  it('judges the median of repetitions, so one noisy repetition does not fail the gate', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const slowOnce = { ...fixtureLevel('submit', 2, 380, 40), repetition: 2 };
+    now.scenarios[0]!.levels.push({ ...fixtureLevel('submit', 2, 380, 9.5), repetition: 3 }, slowOnce);
+    const v = judgeAgainstBaseline(now, base, tolerances).find((x) => x.concurrency === 2)!;
+    expect(v.status).toBe('pass');
+    expect(v.checks[0]!.value).toBe(9.5);
+  });
+});
+
+describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty baselines', () => {
+  it("applies a scenario's own tolerances, and leaves out a scenario with baseline: false", () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    now.scenarios[0]!.levels[3] = fixtureLevel('submit', 8, 1100, 20 * 1.3); // p95 +30 %
+    now.scenarios[0]!.baseline_override = { max_p95_increase_pct: 40 };
+    expect(judgeAgainstBaseline(now, base, tolerances).find((v) => v.concurrency === 8)).toMatchObject({
+      status: 'pass',
+      checks: [{ metric: 'p95_ms', change: 30, limit: 40, pass: true }, { limit: 15 }, { limit: 1 }],
+    });
+    now.scenarios[0]!.baseline_override = false;
+    expect(judgeAgainstBaseline(now, base, tolerances)).toEqual([]);
+  });
+
+  it('does not judge a partial level, nor a level the baseline never served', () => {
+    const base = kneeSummary();
+    const served = levelsOf(base.scenarios[0]!)[1]!;
+    base.scenarios[0]!.levels[1] = { ...served, throughput_rps: 0, successes: 0, failures: served.requests, error_rate_pct: 100 };
+    const now = kneeSummary();
+    now.scenarios[0]!.levels[0] = { ...levelsOf(now.scenarios[0]!)[0]!, status: 'partial', throughput_rps: 1 };
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    expect(v[0]).toMatchObject({ concurrency: 1, status: 'skipped', reason: expect.stringMatching(/cut short/) });
+    expect(v[1]).toMatchObject({ concurrency: 2, status: 'skipped', reason: expect.stringMatching(/no successful request/) });
+    expect(JSON.stringify(v)).not.toContain('null');
+  });
+
+  it('drops client-bound repetitions from the median, and flags a verdict where every repetition was client-bound', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const busy = { cpu_pct: 20, event_loop_delay_p99_ms: 30, client_bound: true };
+    const lv = now.scenarios[0]!.levels;
+    // Level 4: one disturbed repetition out of three; the two clean ones decide.
+    lv.splice(2, 1, ...[700, 300, 690].map((tp, k) => ({ ...fixtureLevel('submit', 4, tp, 12), repetition: k + 1, ...(tp === 300 ? { generator: busy } : {}) })));
+    // Level 8: the only repetition was disturbed and is much slower: still judged, but flagged.
+    lv[lv.findIndex((l) => l.concurrency === 8)] = fixtureLevel('submit', 8, 500, 40, { generator: busy });
+    const v = judgeAgainstBaseline(now, base, tolerances);
+    const at = (c: number) => v.find((x) => x.concurrency === c)!;
+    expect(at(4)).toMatchObject({ status: 'pass', checks: [{}, { value: 695 }, {}] });
+    expect(at(4).client_bound).toBeUndefined();
+    expect(at(8)).toMatchObject({ status: 'fail', client_bound: 'run' });
+    expect(at(32).client_bound).toBe('both');
+    const lines = describeBaselineFailures(v);
+    expect(lines[0]).toMatch(/concurrency 8: p95_ms: .* \[the load generator was saturated or delayed in this run at this level: the machine may be the cause; rerun on a quiet machine to confirm\]$/);
+    expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: v })).toMatch(/\nsubmit\s+8\s+REGRESSED \(client-bound\)\s+20\.00 -> 40\.00/);
+  });
+
+  it('formats the console table with baseline -> new values and marks exceeded tolerances', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    now.scenarios[0]!.levels[2] = fixtureLevel('submit', 4, 700 * 0.8, 12 * 1.1);
+    const text = formatBaselineTable({ file: 'baselines/b.json', tolerances, verdicts: judgeAgainstBaseline(now, base, tolerances) });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('baseline comparison with baselines/b.json (medians of repetitions; allowed: p95 +20 %, throughput -15 %, errors +1 pts; "!" = over)');
+    expect(lines[1]).toMatch(/^scenario\s+conc\s+baseline\s+p95 ms\s+req\/s\s+errors %$/);
+    expect(lines.find((l) => /^submit\s+4 /.test(l))).toMatch(/REGRESSED\s+12\.00 -> 13\.20 \(\+10\.0 %\)\s+700\.0 -> 560\.0 \(-20\.0 %\) !\s+0\.00 -> 0\.00 \(\+0\.0 pts\)$/);
+    expect(lines.find((l) => /^submit\s+8 /.test(l))).toMatch(/PASS/);
+  });
+
+  it('validates the scenario option at the edge', () => {
+    const config = configSchema.parse({
+      target: { url: 'http://127.0.0.1:1/submit', method: 'POST' },
+      workload: { concurrency_levels: [1], requests_per_level: 10 },
+      baseline: { file: 'b.json' },
+    });
+    expect(resolveScenario('s', { baseline: { min_requests: 50 } }, config).baselineOverride).toEqual({ min_requests: 50 });
+    expect(resolveScenario('s', { baseline: false }, config).baselineOverride).toBe(false);
+    expect(() => resolveScenario('s', { baseline: { max_p95_increase: 5 } as never }, config)).toThrow(ConfigError);
+    expect(() => resolveScenario('s', { baseline: { max_throughput_drop_pct: 150 } }, config)).toThrow(/max_throughput_drop_pct/);
+  });
+});
+
+describe('the regression gate end to end', () => {
+  let server: TestServer;
+  let delayMs = 10;
+  beforeAll(async () => {
+    server = await startServer((_n, _req, res) => setTimeout(() => res.end('{}'), delayMs));
+  });
+  afterAll(() => server.close());
+
+  it('passes at baseline speed and fails, naming the metric, when the server is slower', async () => {
+    // 10 ms -> 50 ms per request: p95 about +400 %, throughput about -80 %, far outside the
+    // (deliberately wide) tolerances even when a busy 2-core machine inflates the baseline run,
+    // while timer jitter between two runs at the same speed stays inside them.
+    const yaml = (label: string, gate = '', repetitions = 3) => `run_label: ${label}
+target: { url: "${server.url}", method: POST }
+workload: { concurrency_levels: [4], requests_per_level: 210, repetitions: ${repetitions} }
+${gate}
+`;
+    // The tolerances come from the scenario option; config.yaml names only the file.
+    const bench = {
+      'gate.bench.ts': `import { scenario } from SCENARIO;\nscenario('gate', { baseline: { max_p95_increase_pct: 100, max_throughput_drop_pct: 40 } });\n`,
+    };
+    const p = fixtureProject(yaml('base'), bench);
+    const first = await p.runBench();
+    expect(first.code, first.output).toBe(0);
+    expect(first.output).toContain('concurrency 4 (rep 2/3)');
+    const rows = parse(readFileSync(join(p.dir, 'runs/base_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.repetition)).toEqual(['1', '2', '3']);
+
+    const made = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/baseline.ts'), 'base'], {
+      cwd: p.dir,
+      encoding: 'utf8',
+    });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toContain('wrote baseline baselines/base.json');
+    const again = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/baseline.ts'), 'base'], {
+      cwd: p.dir,
+      encoding: 'utf8',
+    });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('replaced baseline baselines/base.json');
+
+    const gate = 'baseline: { file: baselines/base.json }';
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('same', gate));
+    const same = await p.runBench();
+    expect(same.code, same.output).toBe(0);
+    expect(same.output).toMatch(/baseline comparison with baselines\/base\.json/);
+    expect(same.output, same.output).toMatch(/\ngate\s+4\s+PASS\s+[\d.]+ -> [\d.]+/);
+    expect(same.output).toMatch(/baseline baselines\/base\.json: 1 level\(s\) within tolerance, 0 regressed/);
+
+    // One repetition against a baseline of three: the gate compares medians either way.
+    delayMs = 50;
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('slower', gate, 1));
+    const slower = await p.runBench();
+    expect(slower.code, slower.output).toBe(1);
+    expect(slower.output, slower.output).toMatch(/\ngate\s+4\s+REGRESSED\s+/);
+    expect(slower.output, slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: p95_ms: p95 [\d.]+ ms -> [\d.]+ ms \(\+\d+[\d.]* %, allowed \+100 %\)/);
+    expect(slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: throughput_rps: throughput [\d.]+ -> [\d.]+ req\/s \(-\d+[\d.]* %, allowed -40 %\)/);
+    const report = readFileSync(join(p.dir, 'runs/slower_report.md'), 'utf8');
+    expect(report).toContain('## Baseline comparison');
+    expect(report).toContain('**regressed**');
+    const json = JSON.parse(readFileSync(join(p.dir, 'runs/slower_summary.json'), 'utf8'));
+    expect(json.baseline.verdicts[0].status).toBe('fail');
+    expect(json.scenarios[0].baseline_override).toEqual({ max_p95_increase_pct: 100, max_throughput_drop_pct: 40 });
+  });
+
+  it('fails clearly when the configured baseline file does not exist', async () => {
+    const p = fixtureProject(
+      `target: { url: "${server.url}", method: POST }\nworkload: { concurrency_levels: [1], requests_per_level: 20 }\nbaseline: { file: baselines/missing.json }\n`,
+      { 'gate.bench.ts': `import { scenario } from SCENARIO;\nscenario('gate');\n` },
+    );
+    const r = await p.runBench();
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/Baseline check failed: .*baselines\/missing\.json: no such summary: write one with `npm run baseline -- <run_label>`/);
+  });
+});
