@@ -1,5 +1,5 @@
 import type { Plugin } from 'vite';
-import { BenchmarkReporter } from 'vitest/node';
+import { BaseSequencer, BenchmarkReporter, type TestSpecification } from 'vitest/node';
 import { loadConfig, type LoadedConfig } from '../core/config/load-config.ts';
 import { ConfigError, OutputPathError } from '../core/errors.ts';
 import { outputDir } from '../core/model/outputs.ts';
@@ -22,6 +22,16 @@ export interface LoadbenchPluginOptions {
    * brings back Vitest's tinybench table, whose figures describe one call of a level's task, not the load.
    */
   reporters?: string[];
+}
+
+/**
+ * Bench files in path order, every run: Vitest's default order puts the files that failed last
+ * time first, which would reorder a sweep after every failure.
+ */
+class PathOrderSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return [...files].sort((a, b) => (a.moduleId < b.moduleId ? -1 : a.moduleId > b.moduleId ? 1 : 0));
+  }
 }
 
 /** Prints configuration mistakes one per line and exits, without a stack trace. */
@@ -74,6 +84,7 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
           fileParallelism: false,
           maxWorkers: 1,
           provide: { loadbench: provided },
+          sequence: { sequencer: PathOrderSequencer },
           benchmark: {
             include: options.include ?? ['benches/**/*.bench.ts'],
             // Vitest's terminal summary window would fight our in-place progress line: keep its tables, not the window.

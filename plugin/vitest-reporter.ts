@@ -114,14 +114,17 @@ export class LoadbenchVitestReporter implements Reporter {
     for (const line of lines) this.#log(line);
   }
 
-  onTestSuiteResult(suite: TestSuite): void {
-    if (hasFailedTest(suite)) markFailed(suite);
-    const counts = this.#suiteCounts.get(suite.id);
-    if (!counts) return;
-    this.#log(formatSuiteLine(this.#file(suite), suite.fullName.split(' > '), counts.levels, counts.failed, this.#style));
-  }
-
+  /**
+   * A file's scenarios are judged once the file has ended: Vitest may report a suite as finished
+   * before its last level's result arrives, and a suite or module is marked failed in the hook of
+   * its own last update (earlier, a later update from the bench process would overwrite it).
+   */
   onTestModuleEnd(module: TestModule): void {
+    for (const suite of module.children.allSuites()) {
+      if (hasFailedTest(suite)) markFailed(suite);
+      const counts = this.#suiteCounts.get(suite.id);
+      if (counts) this.#log(formatSuiteLine(this.#file(suite), suite.fullName.split(' > '), counts.levels, counts.failed, this.#style));
+    }
     if (hasFailedTest(module)) markFailed(module);
     // A bench file that failed to load (bad scenario options, a syntax error): Vitest's own reporter is not there to say so.
     for (const error of module.errors()) {
@@ -141,6 +144,7 @@ export class LoadbenchVitestReporter implements Reporter {
     await this.#progress?.close();
     this.#progress = undefined;
     for (const error of unhandledErrors) for (const line of formatError('unhandled error', error, this.#style)) this.#log(line);
+    if (_modules.length === 0) this.#log('loadbench: no bench file found: add one under benches/ named *.bench.ts (or set the plugin option include)');
     if (reason === 'interrupted') this.#interruptedBy ??= 'SIGINT';
     const { outcome } = await this.#sweep.finish(this.#interruptedBy);
     if (outcome.exit_code > 0) process.exitCode = Math.max(Number(process.exitCode ?? 0), outcome.exit_code);
