@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { ERROR_CATEGORIES, type ErrorCategory } from './types.ts';
 
 /** Raw rows are handed out in chunks of about this many bytes. */
@@ -7,9 +8,6 @@ const SMALL_TAKE_BYTES = RAW_CHUNK_BYTES / 4;
 // Longest row after the scenario prefix: worker, 16-digit timestamp, latency, status, ok, category.
 const MAX_ROW_TAIL = 128;
 
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 const CATEGORY_BYTES = new Map<ErrorCategory, Buffer>(ERROR_CATEGORIES.map((c) => [c, Buffer.from(`,0,${c}\n`)] as const));
 const OK_TAIL = Buffer.from(',1,\n');
@@ -25,7 +23,8 @@ export class RawRowEncoder {
   private pos = 0;
 
   constructor(scenario: string, concurrency: number) {
-    this.prefix = Buffer.from(`${csvField(scenario)},${concurrency},`);
+    // Once per level, so csv-stringify quotes the scenario name; the rows themselves are digits and categories, written by hand.
+    this.prefix = Buffer.from(stringify([[scenario, concurrency, '']], { record_delimiter: '' }));
     this.buf = this.fresh();
   }
 

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
-import type { MarkerOptions } from './chart-configs.ts';
+import type { MarkerOptions } from './line-chart.ts';
 
 /** Default size of every chart: readable on a screen and in a pull request. */
 export const CHART_WIDTH = 1200;

@@ -1,7 +1,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import { COMPARE_OUTPUTS } from '../../core/model/outputs.ts';
 import type { MeasuredLevel } from '../../core/model/summary.ts';
-import { colorAt, lineChartConfig } from '../charts/chart-configs.ts';
+import { colorAt, lineChartConfig } from '../charts/line-chart.ts';
 import { columns, formatCsv } from '../csv/columns.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
 import type { Comparison } from './compare-model.ts';

@@ -4,13 +4,8 @@ import Mustache from 'mustache';
 import { collapseRepetitions } from '../../core/model/build-summary.ts';
 import { outputName, type RunOutput } from '../../core/model/outputs.ts';
 import type { RunSummary } from '../../core/model/summary.ts';
-import {
-  errorRateChart,
-  latencyChart,
-  latencyDistributionChart,
-  throughputChart,
-  timelineChart,
-} from '../charts/chart-configs.ts';
+import { errorRateChart, latencyChart, latencyDistributionChart, throughputChart } from '../charts/run-charts.ts';
+import { timelineChart } from '../charts/timeline.ts';
 import { renderChartPng } from '../charts/render-chart.ts';
 import { formatCleanSummaryCsv } from '../csv/clean-csv.ts';
 import { readEnvironment } from '../report/environment.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { levelsOf } from '../../fixtures/summaries.ts';
 import type { RunSummary } from '../../../core/model/summary.ts';
 import { compareRuns, replicasFromNumNodes, type CompareInput } from '../../../reporters/compare/compare-model.ts';
-import { colorAt } from '../../../reporters/charts/chart-configs.ts';
+import { colorAt } from '../../../reporters/charts/line-chart.ts';
 import { formatCompareCsv } from '../../../reporters/compare/compare-outputs.ts';
 import { fixtureLevel, kneeSummary } from '../../fixtures/summaries.ts';
 import { REPO_ROOT } from '../../helpers/fixture-project.ts';

@@ -1,19 +1,9 @@
 import type { Chart, ChartConfiguration, LegendItem } from 'chart.js';
 import { describe, expect, it } from 'vitest';
 import { levelsOf } from '../../fixtures/summaries.ts';
-import {
-  DISTRIBUTION_PERCENTILES,
-  errorRateChart,
-  latencyChart,
-  latencyDistributionChart,
-  lineChartConfig,
-  percentileLabel,
-  percentileX,
-  throughputChart,
-  timelineChart,
-  timelineRates,
-  type MarkerOptions,
-} from '../../../reporters/charts/chart-configs.ts';
+import { lineChartConfig, percentileLabel, percentileX, type MarkerOptions } from '../../../reporters/charts/line-chart.ts';
+import { DISTRIBUTION_PERCENTILES, errorRateChart, latencyChart, latencyDistributionChart, throughputChart } from '../../../reporters/charts/run-charts.ts';
+import { timelineChart, timelineRates } from '../../../reporters/charts/timeline.ts';
 import { fixtureLevel, kneeSummary, layOutSequentially, twoScenarioSummary } from '../../fixtures/summaries.ts';
 
 type Scale = Record<string, unknown> & { afterBuildTicks?: (axis: { ticks: { value: number }[] }) => void };

@@ -1,0 +1,100 @@
+/** The timeline of a run: throughput and p95 per second, level starts and warm-ups marked. Pure. */
+import type { ChartConfiguration } from 'chart.js';
+import type { MeasuredLevel, RunSummary } from '../../core/model/summary.ts';
+import { colorAt, lineChartConfig, type MarkerOptions, type Series, type SeriesPoint, type ShadedBand, type VerticalMarker } from './line-chart.ts';
+import { measured, prefix } from './run-charts.ts';
+
+/** One second of the timeline as a rate, placed at the middle of its bucket. */
+export interface TimelineRate {
+  /** Seconds since the run start (middle of the bucket). */
+  x: number;
+  rps: number;
+  /** p95 of the bucket (ms), null when no request succeeded in it. */
+  p95_ms: number | null;
+}
+
+/** Buckets shorter than this (s), i.e. the tail of a level, are too short to be a rate. */
+const MIN_BUCKET_S = 0.25;
+
+/**
+ * The per-second points of a level as rates: each bucket's successes divided by its real length
+ * (buckets are about 1 s, the last one ends with the level). Pure.
+ */
+export function timelineRates(l: MeasuredLevel, t0Ms: number): TimelineRate[] {
+  const end = l.started_at_ms + l.duration_s * 1000;
+  const out: TimelineRate[] = [];
+  l.timeline.forEach((p, k) => {
+    const next = l.timeline[k + 1]?.t_ms ?? Math.max(end, p.t_ms);
+    const len = (next - p.t_ms) / 1000;
+    if (len < MIN_BUCKET_S) return;
+    out.push({
+      x: round2((p.t_ms + (next - p.t_ms) / 2 - t0Ms) / 1000),
+      rps: p.successes / len,
+      p95_ms: p.successes > 0 ? p.p95_ms : null,
+    });
+  });
+  return out;
+}
+
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/**
+ * Throughput and p95 per second over the whole run, x in seconds since the run start; the
+ * level starts are marked (with their concurrency) and the warm-ups shaded, through the
+ * renderer's `loadbenchMarkers` plugin options. Pure.
+ */
+export function timelineChart(summary: RunSummary): ChartConfiguration<'line'> {
+  const levels = summary.scenarios.flatMap((s) => measured(s).map((l) => ({ s, l })));
+  const firstStart = Math.min(...levels.map(({ l }) => l.started_at_ms));
+  const runStart = Date.parse(summary.started_at);
+  // The run start, unless the summary's clock disagrees with the levels' (then the first level).
+  const t0 = Number.isFinite(runStart) && runStart <= firstStart ? runStart : levels.length ? firstStart : 0;
+  const rel = (t: number) => round2((t - t0) / 1000);
+  const series: Series[] = [];
+  const markers: VerticalMarker[] = [];
+  const bands: ShadedBand[] = [];
+  let xEnd = 0; // the end of the last level: where close markers start to crowd
+  summary.scenarios.forEach((s, i) => {
+    const rps: SeriesPoint[] = [];
+    const p95: SeriesPoint[] = [];
+    for (const l of measured(s)) {
+      const rates = timelineRates(l, t0);
+      // A null between levels breaks the line: the gap (a warm-up) was not measured.
+      if (rps.length && rates.length) {
+        rps.push({ x: rel(l.started_at_ms), y: null });
+        p95.push({ x: rel(l.started_at_ms), y: null });
+      }
+      for (const r of rates) {
+        rps.push({ x: r.x, y: r.rps });
+        p95.push({ x: r.x, y: r.p95_ms });
+      }
+      xEnd = Math.max(xEnd, rel(l.started_at_ms + l.duration_s * 1000));
+      const warmup = s.workload.warmup_seconds;
+      if (warmup > 0) bands.push({ from: Math.max(0, rel(l.started_at_ms - warmup * 1000)), to: rel(l.started_at_ms) });
+    }
+    series.push({ label: prefix(summary, s, 'throughput (req/s, left axis)'), color: colorAt(i * 2), width: 2, points: rps });
+    series.push({ label: prefix(summary, s, 'p95 latency (ms, right axis)'), color: colorAt(i * 2 + 1), width: 1.5, yAxis: 'y2', points: p95 });
+  });
+  const sorted = [...levels].sort((a, b) => a.l.started_at_ms - b.l.started_at_ms);
+  // Labels of markers closer than ~7 % of the axis go one row lower (3 rows, then around again).
+  const minGap = Math.max(xEnd, 1) * 0.07;
+  let lastX = -Infinity;
+  let row = 0;
+  for (const { s, l } of sorted) {
+    const x = rel(l.started_at_ms);
+    row = x - lastX < minGap ? (row + 1) % 3 : 0;
+    lastX = x;
+    markers.push({ x, label: `${summary.scenarios.length > 1 ? `${s.name} ` : ''}c=${l.concurrency}`, row });
+  }
+  const config = lineChartConfig({
+    title: `Throughput and p95 per second over the run (run "${summary.run_label}")`,
+    subtitle: 'dashed lines: level starts with their concurrency c; grey bands: warm-ups (not counted)',
+    xLabel: 'time since the run start (s)',
+    yLabel: 'successful requests per second (req/s)',
+    y2Label: 'p95 latency (ms)',
+    xMin: 0,
+    series,
+  });
+  (config.options!.plugins as Record<string, unknown>).loadbenchMarkers = { markers, bands } satisfies MarkerOptions;
+  return config;
+}
