@@ -9,7 +9,7 @@ export const RAW_CSV_HEADER = 'scenario,concurrency,worker,timestamp_ms,latency_
 /**
  * Appends raw rows to the run's raw CSV as they come, so memory does not grow with the number
  * of requests and a killed process leaves every row written so far. Writes the header when the
- * file is new or empty (the reporter truncates it at the start of a run).
+ * file is new or empty (a previous run's file with the same label was moved aside when the run started).
  */
 export class RawCsvWriter implements RawSink {
   private readonly stream: WriteStream;

@@ -1,4 +1,6 @@
+import { median } from '../core/model/stats.ts';
 import type { GeneratorResult } from './generator.ts';
+
 
 /** All repetitions of one server setting. */
 export interface PerfScenario {
@@ -70,13 +72,6 @@ export interface PerfSummary {
   scenarios: PerfScenarioSummary[];
 }
 
-/** Median of a list (0 when empty). Pure. */
-export function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
 
