@@ -5,7 +5,7 @@ import { ConfigError, OutputPathError } from '../core/errors.ts';
 import { outputDir } from '../core/model/outputs.ts';
 import { Sweep } from '../core/run/sweep.ts';
 import { createRunOutputs } from '../reporters/write/run-outputs.ts';
-import { progressSocketPath } from './progress-channel.ts';
+import { benchSocketPath } from './bench-channel.ts';
 import type { ProvidedLoadbench } from './provided.ts';
 import { LoadbenchVitestReporter } from './vitest-reporter.ts';
 
@@ -69,14 +69,14 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
         return exitOnConfigError(error);
       }
       const { config } = loaded;
-      const progressSocket = progressSocketPath();
+      const benchSocket = benchSocketPath();
       const sweep = new Sweep({
         config,
         root,
         outputs: createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template }),
         log: (line) => process.stdout.write(`${line}\n`),
       });
-      const provided: ProvidedLoadbench = { config, configPath: loaded.path, root, progressSocket };
+      const provided: ProvidedLoadbench = { config, configPath: loaded.path, root, benchSocket };
       return {
         test: {
           watch: options.watch ?? process.env.LOADBENCH_WATCH === '1',
@@ -90,7 +90,7 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
             // Vitest's terminal summary window would fight our in-place progress line: keep its tables, not the window.
             // Ours first: a failed level is marked failed in Vitest's state before any other reporter reads it.
             reporters: [
-              new LoadbenchVitestReporter({ sweep, progressSocket }),
+              new LoadbenchVitestReporter({ sweep, benchSocket }),
               ...(options.reporters ?? []).map((r) => (r === 'default' ? new BenchmarkReporter({ summary: false }) : r)),
             ],
           },

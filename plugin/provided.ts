@@ -5,8 +5,8 @@ export interface ProvidedLoadbench {
   config: LoadbenchConfig;
   configPath: string;
   root: string;
-  /** Unix socket of the main process's live progress display, when there is one. */
-  progressSocket?: string;
+  /** Unix socket of the bench channel to the main process (progress, the go-ahead before each level). */
+  benchSocket?: string;
 }
 
 declare module 'vitest' {

@@ -13,7 +13,7 @@ import { interruptSignal } from '../core/run/interrupt.ts';
 import { ScenarioRunner } from '../core/run/scenario-runner.ts';
 import type { ScenarioOptions } from '../core/scenario/options.ts';
 import { levelRuns, resolveScenario, scenarioSnapshot, type LevelRun } from '../core/scenario/resolve.ts';
-import { connectProgress, type ProgressMessage } from './progress-channel.ts';
+import { connectBenchChannel, type BenchChannel } from './bench-channel.ts';
 import type { ProvidedLoadbench } from './provided.ts';
 import { RUN_ONCE, captureLastTask, type TaskHandle } from './vitest-internals.ts';
 
@@ -34,13 +34,12 @@ function providedConfig(v: typeof Vitest): ProvidedLoadbench {
   return { config: loaded.config, configPath: loaded.path, root: process.cwd() };
 }
 
-let progressSender: ((m: ProgressMessage) => void) | undefined;
+let channel: BenchChannel | undefined;
 
-/** Sends progress to the main process's live display (one connection per bench process). */
-function sendProgress(provided: ProvidedLoadbench, message: ProgressMessage): void {
-  if (!provided.progressSocket) return;
-  progressSender ??= connectProgress(provided.progressSocket);
-  progressSender(message);
+/** This bench process's channel to the main process (one per process), or none without the plugin. */
+function benchChannel(provided: ProvidedLoadbench): BenchChannel | undefined {
+  if (!provided.benchSocket) return undefined;
+  return (channel ??= connectBenchChannel(provided.benchSocket));
 }
 
 /** The task name of a level run, e.g. `concurrency 8` or `concurrency 8 (rep 2/3)`. */
@@ -73,10 +72,15 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
         async () => {
           const file = handle?.file();
           const snapshot = scenarioSnapshot(s, file ? relative(root, file) : '');
+          const to = benchChannel(provided);
           try {
             const level = await runner.run(
               run,
-              { signal: interruptSignal(), onProgress: (event) => sendProgress(provided, { type: 'progress', event }) },
+              {
+                signal: interruptSignal(),
+                onProgress: (event) => to?.send({ type: 'progress', event }),
+                beforeLevel: () => to?.beforeLevel(snapshot, run) ?? Promise.resolve(),
+              },
               index === runs.length - 1,
             );
             handle?.setMeta({ record: { scenario: snapshot, level } });
@@ -84,7 +88,7 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
             await runner.close();
             handle?.setMeta({ record: { scenario: snapshot, level: runner.skipped(run, 'failed to run') }, error: (error as Error).message });
           } finally {
-            sendProgress(provided, { type: 'level-end' });
+            to?.send({ type: 'level-end' });
           }
         },
         RUN_ONCE,

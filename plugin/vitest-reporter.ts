@@ -4,7 +4,7 @@ import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/n
 import { LoadbenchError } from '../core/errors.ts';
 import type { Sweep } from '../core/run/sweep.ts';
 import { ProgressDisplay, type DisplayStream } from '../reporters/progress/progress-display.ts';
-import { listenForProgress } from './progress-channel.ts';
+import { listenForBenches } from './bench-channel.ts';
 import { formatError, formatLevelLines, formatSuiteLine, type Style } from './render.ts';
 import { deferVitestSignalExit, hasFailedTest, markFailed, readLevelMeta } from './vitest-internals.ts';
 
@@ -14,8 +14,8 @@ export interface LoadbenchVitestReporterOptions {
   sweep: Sweep;
   /** Where human-readable lines go (default: stdout). */
   log?: (line: string) => void;
-  /** Unix socket on which bench processes send live progress. */
-  progressSocket?: string;
+  /** Unix socket of the bench channel (progress, the go-ahead before each level). */
+  benchSocket?: string;
   /** Where the live progress line goes (default: stderr). */
   progressStream?: DisplayStream;
   /** Colours in the level lines (default: stdout is a terminal and NO_COLOR is not set). */
@@ -71,12 +71,15 @@ export class LoadbenchVitestReporter implements Reporter {
   }
 
   async onTestRunStart(): Promise<void> {
-    const socket = this.#options.progressSocket;
+    const socket = this.#options.benchSocket;
     if (socket && !this.#progress) {
-      this.#progress = await listenForProgress(socket, (m) => {
-        if (m.type === 'progress') this.#display.update(m.event);
-        else if (m.type === 'hello') this.#workerPids.add(m.pid);
-        else this.#display.clear();
+      this.#progress = await listenForBenches(socket, {
+        onMessage: (m) => {
+          if (m.type === 'progress') this.#display.update(m.event);
+          else if (m.type === 'hello') this.#workerPids.add(m.pid);
+          else this.#display.clear();
+        },
+        beforeLevel: (scenario, run) => this.#sweep.beforeLevel(scenario, run),
       }).catch(() => undefined);
     }
     try {

@@ -84,7 +84,11 @@ export async function runSweepWith(options: RunSweepOptions, makeOutputs: (confi
       const runs = levelRuns(s);
       for (const [i, run] of runs.entries()) {
         try {
-          const level = await runner.run(run, { signal: aborter.signal, onProgress: options.onProgress }, i === runs.length - 1);
+          const level = await runner.run(
+            run,
+            { signal: aborter.signal, onProgress: options.onProgress, beforeLevel: () => sweep.beforeLevel(snapshot, run) },
+            i === runs.length - 1,
+          );
           sweep.record({ scenario: snapshot, level });
         } catch (error) {
           await runner.close();

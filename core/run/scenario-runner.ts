@@ -11,6 +11,8 @@ export interface LevelContext {
   /** Aborting ends the running level at once (it is kept, as partial) and skips the rest. */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Resolves when the orchestrator lets the level start (a shared start time, a target restarted); rejects when it cannot run. */
+  beforeLevel?: () => Promise<void>;
 }
 
 /** Why a level was not run. */
@@ -45,6 +47,8 @@ export class ScenarioRunner {
     const s = this.scenario;
     try {
       if (this.#stopped) return this.skipped(run, SKIP_REASONS.sloFailure);
+      if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
+      await context.beforeLevel?.();
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
       if (s.rawCsv) this.#raw ??= new RawCsvWriter(this.#rawPath);
       const measured = await runLevel({

@@ -5,7 +5,8 @@ import { describeSloFailures } from '../gates/slo.ts';
 import { buildRunSummary, type LevelRecord } from '../model/build-summary.ts';
 import { outputDir, type RunOutputs } from '../model/outputs.ts';
 import { readRunSummary } from '../model/read-summary.ts';
-import { isMeasured, type RunOutcome, type RunSummary } from '../model/summary.ts';
+import { isMeasured, type RunOutcome, type RunSummary, type ScenarioSnapshot } from '../model/summary.ts';
+import type { LevelRun } from '../scenario/resolve.ts';
 import { checkTargetListening, startTarget, type RunningTarget } from '../target/target-process.ts';
 import { archivePreviousRun } from './archive.ts';
 
@@ -105,6 +106,13 @@ export class Sweep {
       )}`;
     }
   }
+
+  /**
+   * Called right before a level starts, in whichever process runs it; the level starts when this
+   * resolves, and fails to run (with the reason) when it rejects. Nothing to wait for yet: this is
+   * where a shared start schedule or a target restart between replica counts belongs.
+   */
+  async beforeLevel(_scenario: ScenarioSnapshot, _run: LevelRun): Promise<void> {}
 
   /**
    * Takes one level's result (or the error that kept it from running), writes the data files, and

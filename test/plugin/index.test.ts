@@ -52,7 +52,7 @@ describe('loadbench() plugin factory', () => {
     const provided = (t.provide as { loadbench: { config: { run_label: string; slo: unknown } } }).loadbench;
     expect(provided.config.run_label).toBe('unit');
     expect(provided.config.slo).toEqual({ p95_ms: 100 });
-    expect((t.provide as { loadbench: { progressSocket: string } }).loadbench.progressSocket).toMatch(/\.sock$/);
+    expect((t.provide as { loadbench: { benchSocket: string } }).loadbench.benchSocket).toMatch(/\.sock$/);
   });
 
   it("keeps Vitest's own bench table when asked, after ours and without its summary window", () => {

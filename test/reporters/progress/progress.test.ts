@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../core/model/summary.ts';
-import { connectProgress, listenForProgress, type ProgressMessage } from '../../../plugin/progress-channel.ts';
 import { ProgressDisplay } from '../../../reporters/progress/progress-display.ts';
 import { formatProgressLine } from '../../../reporters/progress/progress-format.ts';
 
@@ -78,24 +77,5 @@ describe('ProgressDisplay', () => {
     now = 5000;
     d.update(event({ concurrency: 32, elapsed_s: 1, requests: 0 }));
     expect(out.at(-1)).toContain('@ 32 conc [1.0/5.0 s] 0 req');
-  });
-});
-
-describe('progress channel', () => {
-  it('carries messages from a worker to the reporter over a Unix socket', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'lb-sock-')), 'p.sock');
-    const got: ProgressMessage[] = [];
-    const server = await listenForProgress(path, (m) => got.push(m));
-    const send = connectProgress(path);
-    send({ type: 'progress', event: event() });
-    send({ type: 'level-end' });
-    for (let i = 0; i < 50 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-    await server.close();
-    expect(got).toEqual([{ type: 'hello', pid: process.pid }, { type: 'progress', event: event() }, { type: 'level-end' }]);
-  });
-
-  it('drops messages silently when nobody listens', () => {
-    const send = connectProgress(join(tmpdir(), 'no-such-loadbench.sock'));
-    expect(() => send({ type: 'level-end' })).not.toThrow();
   });
 });
