@@ -6,17 +6,8 @@
  * a check asks for the headers and body. See perf/README.md for why this replaced undici.
  */
 import { maxHeaderSize } from 'node:http';
+import { HttpParseError } from './errors.ts';
 import { FIELD_VALUE, HTTP_TOKEN, PAYLOAD_METHODS } from './http-syntax.ts';
-
-/** A malformed response; `code` follows llhttp's names so that `classifyError` maps it to invalid_response. */
-export class HttpParseError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Receives what the parser finds; implemented by the engine's connection, called synchronously. */
 export interface ResponseHandler {

@@ -3,7 +3,7 @@ import type { ErrorCategory, ErrorCounts, TimelinePoint } from './types.ts';
 import { ERROR_CATEGORIES } from './types.ts';
 import { emptyErrorCounts } from './stats.ts';
 import { createLatencyHistogram } from './histogram.ts';
-import type { SecondReport, ShardResult } from './shard.ts';
+import type { SecondReport, ShardResult } from './shard-types.ts';
 
 const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
 

@@ -1,17 +1,18 @@
 /**
  * Entry of a generator thread (`generator_threads` > 1): runs one shard of a level and talks to
- * the main thread by messages. Started by run-level.ts through a small bootstrap that registers
- * tsx first, since worker threads get no TypeScript loader of their own.
+ * the main thread by messages. Started by thread-shard.ts: directly as `level-thread.js` from
+ * built JavaScript, through a bootstrap that registers tsx from the TypeScript sources.
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { ThreadLoadMeter } from './generator-load.ts';
 import { encodeHistogram, initHistograms } from './histogram.ts';
-import { LevelShard, type ShardPlan } from './shard.ts';
+import { LevelShard } from './shard.ts';
+import type { ShardPlan } from './shard-types.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
 
 const RAW_CREDITS = 2;
 const COUNTERS_INTERVAL_MS = 250;
-const ELD_RESOLUTION_MS = 10;
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -31,15 +32,13 @@ async function main(): Promise<void> {
     rawDrain: () => (credits > 0 ? Promise.resolve() : new Promise<void>((resolve) => creditWaiters.push(resolve))),
     second: (report, histogram) => post({ type: 'second', report, histogram: encodeHistogram(histogram) }),
   });
-  const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
-  let elu0 = performance.eventLoopUtilization();
+  const load = new ThreadLoadMeter();
   let counters: NodeJS.Timeout | undefined;
 
   port.on('message', (m: ToThread) => {
     switch (m.type) {
       case 'start':
-        eld.enable();
-        elu0 = performance.eventLoopUtilization();
+        load.start();
         counters = setInterval(() => post({ type: 'counters', counters: shard.counters() }), COUNTERS_INTERVAL_MS);
         shard.start();
         break;
@@ -63,18 +62,9 @@ async function main(): Promise<void> {
 
   await shard.idle;
   clearInterval(counters);
-  eld.disable();
+  load.stopEventLoop();
   const result = shard.finish();
-  const elu = performance.eventLoopUtilization(elu0);
-  post({
-    type: 'result',
-    result,
-    histogram: encodeHistogram(shard.histogram),
-    load: {
-      utilization: elu.utilization,
-      eventLoopDelayP99Ms: eld.count > 0 ? Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS) : 0,
-    },
-  });
+  post({ type: 'result', result, histogram: encodeHistogram(shard.histogram), load: load.result() });
   shard.dispose();
   port.close();
 }

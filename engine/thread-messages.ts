@@ -1,4 +1,6 @@
-import type { SecondReport, ShardCounters, ShardResult } from './shard.ts';
+/** The messages between the main thread and a generator thread (thread-shard.ts and level-thread.ts). */
+import type { ThreadLoad } from './generator-load.ts';
+import type { SecondReport, ShardCounters, ShardResult } from './shard-types.ts';
 
 /** Main thread to a generator thread. */
 export type ToThread =
@@ -8,13 +10,6 @@ export type ToThread =
   | { type: 'stop' }
   /** A raw chunk was written: the thread may send another. */
   | { type: 'raw-ack' };
-
-/** How busy a generator thread's event loop was. */
-export interface ThreadLoad {
-  /** Event-loop utilization, 0-1 (busy time / wall time of this thread). */
-  utilization: number;
-  eventLoopDelayP99Ms: number;
-}
 
 /** A generator thread to the main thread. */
 export type FromThread =

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createLatencyHistogram, initHistograms } from '../engine/histogram.ts';
 import { RawCsvWriter } from '../engine/raw-csv-writer.ts';
-import { runLevel, type LevelPlan } from '../engine/run-level.ts';
+import { runLevel, type LevelPlan } from '../engine/level-controller.ts';
 
 /** What one generator run reports. */
 export interface GeneratorResult {

@@ -1,5 +1,5 @@
 import { RawCsvWriter } from '../../engine/raw-csv-writer.ts';
-import { runLevel } from '../../engine/run-level.ts';
+import { runLevel } from '../../engine/level-controller.ts';
 import type { ProgressEvent } from '../../engine/types.ts';
 import { evaluateSlo } from '../gates/slo.ts';
 import { redactErrorSamples } from '../model/redaction.ts';

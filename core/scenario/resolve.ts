@@ -1,4 +1,4 @@
-import { generatorThreadsProblem } from '../../engine/run-level.ts';
+import { generatorThreadsProblem } from '../../engine/thread-policy.ts';
 import { BODYLESS_METHODS, type HttpMethod } from '../../engine/http-syntax.ts';
 import type { ResponseCheck } from '../../engine/types.ts';
 import { formatIssues } from '../config/load-config.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_BOUND_LIMITS, isClientBound, runLevel } from '../../engine/run-level.ts';
+import { CLIENT_BOUND_LIMITS, isClientBound } from '../../engine/client-bound.ts';
+import { runLevel } from '../../engine/level-controller.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
 

@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runLevel, type LevelPlan } from '../../engine/run-level.ts';
+import { runLevel, type LevelPlan } from '../../engine/level-controller.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 
 interface RawServer {

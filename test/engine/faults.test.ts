@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runLevel, type LevelPlan } from '../../engine/run-level.ts';
+import { runLevel, type LevelPlan } from '../../engine/level-controller.ts';
 import { startFaultServer, type Fault } from '../helpers/fault-server.ts';
 import { startServer } from '../helpers/servers.ts';
 import { levelPlan } from '../helpers/level-plan.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HttpParseError, ResponseParser, buildRequestTemplate, requestWithBody, type ResponseHandler } from '../../engine/http1.ts';
+import { HttpParseError } from '../../engine/errors.ts';
+import { ResponseParser, buildRequestTemplate, requestWithBody, type ResponseHandler } from '../../engine/http1.ts';
 
 interface Seen {
   status: number;

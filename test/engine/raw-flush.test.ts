@@ -5,10 +5,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initHistograms } from '../../engine/histogram.ts';
-import { LevelShard, RAW_FLUSH_INTERVAL_MS, type ShardPlan } from '../../engine/shard.ts';
+import { LevelShard } from '../../engine/shard.ts';
+import { RAW_FLUSH_INTERVAL_MS } from '../../engine/shard-recorder.ts';
+import type { ShardPlan } from '../../engine/shard-types.ts';
 import { RAW_CSV_HEADER, RawCsvWriter } from '../../engine/raw-csv-writer.ts';
 import { RAW_CHUNK_BYTES } from '../../engine/raw-rows.ts';
-import { runLevel } from '../../engine/run-level.ts';
+import { runLevel } from '../../engine/level-controller.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
 
@@ -112,16 +114,16 @@ describe('LevelShard raw flush', () => {
       const refusedAt = chunks.length;
       await sleep(RAW_FLUSH_INTERVAL_MS + 200);
       expect(chunks.length).toBe(refusedAt + 1);
-      const requestsWhileBlocked = shard.requests;
+      const requestsWhileBlocked = shard.counters().requests;
       await sleep(RAW_FLUSH_INTERVAL_MS + 200);
       expect(chunks.length).toBe(refusedAt + 1);
-      expect(shard.requests - requestsWhileBlocked).toBeLessThanOrEqual(1);
+      expect(shard.counters().requests - requestsWhileBlocked).toBeLessThanOrEqual(1);
 
       blocked = false;
       release();
       await sleep(RAW_FLUSH_INTERVAL_MS + 300);
       expect(chunks.length).toBeGreaterThan(refusedAt + 1);
-      expect(shard.requests).toBeGreaterThan(requestsWhileBlocked + 1);
+      expect(shard.counters().requests).toBeGreaterThan(requestsWhileBlocked + 1);
     } finally {
       shard.stop();
       await shard.idle;
@@ -129,6 +131,6 @@ describe('LevelShard raw flush', () => {
       shard.dispose();
     }
     // Every counted request is in exactly one chunk.
-    expect(chunks.reduce((a, c) => a + c.rows, 0)).toBe(shard.requests);
+    expect(chunks.reduce((a, c) => a + c.rows, 0)).toBe(shard.counters().requests);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errorRatePct, latencyFromHistogram, throughputRps } from '../../engine/stats.ts';
 import { littlesLawConcurrency } from '../../reporters/report/findings.ts';
 import { describeSloFailures, evaluateSlo } from '../../core/gates/slo.ts';
-import { classifyError, classifyStatus } from '../../engine/errors.ts';
+import { HttpParseError, RequestTimeoutError, SocketClosedError, classifyError, classifyStatus } from '../../engine/errors.ts';
 
 describe('latencyFromHistogram', () => {
   it('gives the percentiles of 1..1000 ms within HDR precision', () => {
@@ -101,9 +101,9 @@ describe('evaluateSlo', () => {
 describe('error classification', () => {
   it('maps error codes to categories', () => {
     expect(classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe('connect_refused');
-    expect(classifyError(Object.assign(new Error('x'), { code: 'UND_ERR_SOCKET' }))).toBe('connection_reset');
-    expect(classifyError(Object.assign(new Error('x'), { code: 'UND_ERR_HEADERS_TIMEOUT' }))).toBe('timeout');
-    expect(classifyError(Object.assign(new Error('x'), { code: 'HPE_INVALID_STATUS' }))).toBe('invalid_response');
+    expect(classifyError(new SocketClosedError())).toBe('connection_reset');
+    expect(classifyError(new RequestTimeoutError(100))).toBe('timeout');
+    expect(classifyError(new HttpParseError('HPE_INVALID_STATUS', 'invalid status code'))).toBe('invalid_response');
     expect(classifyError(new Error('x', { cause: Object.assign(new Error('y'), { code: 'ECONNRESET' }) }))).toBe(
       'connection_reset',
     );

@@ -1,4 +1,4 @@
-import type { LevelPlan } from '../../engine/run-level.ts';
+import type { LevelPlan } from '../../engine/level-controller.ts';
 
 /** A level plan for engine tests: POST a small JSON body, 4 workers, no warm-up; override what the test is about. */
 export function levelPlan(url: string, over: Partial<LevelPlan> = {}): LevelPlan {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_SAMPLE_LENGTH, MAX_ERROR_SAMPLE_SOURCE_LENGTH } from '../../../engine/types.ts';
-import { runLevel } from '../../../engine/run-level.ts';
+import { runLevel } from '../../../engine/level-controller.ts';
 import { redactErrorSamples, secretValues } from '../../../core/model/redaction.ts';
 import { buildHeaders } from '../../../core/scenario/request.ts';
 import { levelPlan } from '../../helpers/level-plan.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../engine/histogram.ts';
 import { RawCsvWriter } from '../../engine/raw-csv-writer.ts';
-import { runLevel } from '../../engine/run-level.ts';
+import { runLevel } from '../../engine/level-controller.ts';
 import type { ProgressEvent } from '../../core/model/summary.ts';
 import { closedPort, startServer, type TestServer } from '../helpers/servers.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
