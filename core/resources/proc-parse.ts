@@ -187,8 +187,9 @@ export function parsePidList(text: string): number[] {
   return pids;
 }
 
-/** auxv keys (from the kernel's elf.h) the sampler needs. */
+/** auxv key of the page size (the kernel's `include/uapi/linux/auxvec.h`). */
 export const AT_PAGESZ = 6;
+/** auxv key of the clock ticks per second of `times()` and procfs CPU times (USER_HZ). */
 export const AT_CLKTCK = 17;
 
 /**

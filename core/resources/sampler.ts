@@ -300,13 +300,13 @@ export class ResourceSampler {
       if (member === undefined || member.startTicks !== r.stat.startTicks) fresh.push({ pid, reading: r, descendants });
     };
 
-    // Known members first: the ones that exited leave the target now.
+    // Known members first: the ones that exited leave the target now. A process now found under a
+    // member's pid is another one (the pid was reused): it joins only if the rules below take it.
     for (const [pid, member] of this.#members) {
       const reading = fs.readProcess(pid, true);
       if (reading === undefined || reading.stat.startTicks !== member.startTicks) {
         this.#members.delete(pid);
         fs.forget(pid);
-        if (reading !== undefined) adopt(pid, member.descendants, reading);
       } else {
         readings.set(pid, reading);
       }

@@ -334,8 +334,10 @@ export function summarizeWindow(history: ResourceHistory, window: TimeWindow): R
 
   const costSamples = range.inside.map((k) => range.samples[k]!.cost);
   const wall = costSamples.map((c) => c.wallUs);
+  const wallUs = wall.reduce((sum, w) => sum + w, 0);
   const cpuUs = costSamples.reduce((sum, c) => sum + c.cpuUs, 0);
-  const spanSeconds = (range.end - range.start) / 1000;
+  // Samples in the window stand for the whole window: the span between them, one interval each.
+  const spanSeconds = costSamples.length > 1 ? ((range.end - range.start) / 1000) * (costSamples.length / (costSamples.length - 1)) : (range.end - range.start) / 1000;
 
   return {
     available: true,
@@ -351,10 +353,10 @@ export function summarizeWindow(history: ResourceHistory, window: TimeWindow): R
     ...(machine !== undefined && { machine }),
     ...(cgroups !== undefined && { cgroups }),
     sampler: {
-      meanWallUs: round(wall.length > 0 ? wall.reduce((a, b) => a + b, 0) / wall.length : 0, 1),
+      meanWallUs: round(wall.length > 0 ? wallUs / wall.length : 0, 1),
       maxWallUs: round(Math.max(0, ...wall), 1),
       meanCpuUs: round(costSamples.length > 0 ? cpuUs / costSamples.length : 0, 1),
-      cores: round(spanSeconds > 0 ? cpuUs / 1e6 / spanSeconds : 0, 5),
+      cores: round(spanSeconds > 0 ? wallUs / 1e6 / spanSeconds : 0, 5),
     },
   };
 }

@@ -92,7 +92,7 @@ export interface ResourceSample {
   readonly generator?: ProcessPoint;
   readonly machine?: MachinePoint;
   readonly cgroups?: readonly CgroupPoint[];
-  /** What taking this sample cost loadbench: wall time (event loop blocked) and process CPU, µs. */
+  /** What taking this sample cost loadbench, µs: wall time (the event loop blocked) and process CPU (all threads). */
   readonly cost: { readonly wallUs: number; readonly cpuUs: number };
 }
 
@@ -191,10 +191,15 @@ export interface ResourceSummary {
   readonly cgroups?: readonly CgroupSummary[];
   /** The sampler's own cost in this window. */
   readonly sampler: {
+    /** Time one sample blocked loadbench's event loop, µs. */
     readonly meanWallUs: number;
     readonly maxWallUs: number;
+    /** Process CPU while sampling, µs: includes other threads running meanwhile (an upper bound). */
     readonly meanCpuUs: number;
-    /** Sampler CPU per wall-second, cores. */
+    /**
+     * Time spent sampling per wall-second: an upper bound of the sampler's CPU (it runs
+     * synchronously on one thread), comparable with the cores figures.
+     */
     readonly cores: number;
   };
 }

@@ -13,7 +13,7 @@
  *   flock /tmp/loadbench-machine.lock node --import tsx core/resources/bench/library-overhead.ts /tmp/res-bench [rounds]
  */
 import childProcess, { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -119,18 +119,57 @@ for (let round = 0; round < rounds + 2; round++) {
   await new Promise((r) => setTimeout(r, 600));
 }
 
-process.kill(-pgid, 'SIGKILL');
+// The sampler's own cost in steady state: many samples back to back (this process is otherwise idle,
+// so its CPU is the sampler's), without and with the scan of every process.
+function steady(s: ResourceSampler, n: number): { medianWallUs: number; cpuUs: number } {
+  for (let i = 0; i < 50; i++) s.sampleNow();
+  const wall: number[] = [];
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) wall.push(s.sampleNow()!.cost.wallUs);
+  const cpu = process.cpuUsage(cpu0);
+  return { medianWallUs: [...wall].sort((a, b) => a - b)[n >> 1]!, cpuUs: (cpu.user + cpu.system) / n };
+}
+const plain = steady(sampler, 2000);
+const scanning = steady(samplerScanning, 300);
+
+// And as it runs in loadbench: on its own timer, every 250 ms, scanning every 2 s, with nothing
+// else running in this process; its own cost figures (sampler.*) against this process's CPU.
 sampler.stop();
 samplerScanning.stop();
+const cadenceSeconds = 15;
+const timed = new ResourceSampler({ target: { kind: 'group', pgid } });
+const timedCpu0 = process.cpuUsage();
+const timedStart = performance.timeOrigin + performance.now();
+timed.start();
+await new Promise((r) => setTimeout(r, cadenceSeconds * 1000));
+const timedSummary = timed.summarize({ startMs: timedStart, endMs: performance.timeOrigin + performance.now() });
+const timedCpu = process.cpuUsage(timedCpu0);
+const timedSamples = timed.diagnostics.samples;
+timed.stop();
+
+process.kill(-pgid, 'SIGKILL');
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const procCount = readFileSync('/proc/loadavg', 'latin1').split(' ')[3];
-console.log(`${rounds} rounds, 10 target processes, ${procCount} (running/all) processes on the machine, CLK_TCK ${sampler.diagnostics.ticksPerSecond}`);
-console.log('| method | found | wall ms (median) | in-process CPU µs (mean) | spawned programs CPU µs (mean) | total CPU µs per sample | spawns per sample |');
+const procCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+const load = readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
+console.log(`${rounds} rounds, 10 target processes, ${procCount} processes on the machine (load average ${load}), CLK_TCK ${sampler.diagnostics.ticksPerSecond} (${sampler.diagnostics.ticksSource})`);
+console.log('| method | found | wall ms (median) | in-process CPU µs (median / mean) | spawned programs CPU µs (mean) | total CPU µs per sample (mean) | spawns per sample |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, t] of tallies) {
   const childUs = (t.childTicks * 1e6) / sampler.diagnostics.ticksPerSecond! / rounds;
   const spawns = [...t.spawns].map(([cmd, n]) => `${(n / rounds).toFixed(1)} × ${cmd}`).join(', ') || 'none';
-  console.log(`| ${name} | ${t.found} | ${median(t.wallMs).toFixed(2)} | ${mean(t.cpuUs).toFixed(0)} | ${childUs.toFixed(0)} | ${(mean(t.cpuUs) + childUs).toFixed(0)} | ${spawns} |`);
+  console.log(`| ${name} | ${t.found} | ${median(t.wallMs).toFixed(2)} | ${median(t.cpuUs).toFixed(0)} / ${mean(t.cpuUs).toFixed(0)} | ${childUs.toFixed(0)} | ${(mean(t.cpuUs) + childUs).toFixed(0)} | ${spawns} |`);
+}
+
+const scanExtraUs = scanning.cpuUs - plain.cpuUs;
+const perSecondUs = 4 * plain.cpuUs + scanExtraUs / 2;
+console.log('');
+console.log(`sampler steady state, 10 target processes: median ${plain.medianWallUs} µs wall, ${plain.cpuUs.toFixed(0)} µs CPU per sample;`);
+console.log(`a scan of all ${procCount} processes adds ${scanExtraUs.toFixed(0)} µs (median ${scanning.medianWallUs} µs wall per scanning sample);`);
+console.log(`at 250 ms with a scan every 2 s: ${perSecondUs.toFixed(0)} µs CPU per second = ${(perSecondUs / 1e4).toFixed(3)} % of one core`);
+if (timedSummary.available) {
+  const perSample = (timedCpu.user + timedCpu.system) / timedSamples;
+  console.log(`on its timer for ${cadenceSeconds} s (${timedSamples} samples): it reports ${timedSummary.sampler.meanWallUs} µs wall (max ${timedSummary.sampler.maxWallUs}), ${timedSummary.sampler.meanCpuUs} µs CPU per sample, ${(timedSummary.sampler.cores * 100).toFixed(3)} % of a core;`);
+  console.log(`this process used ${perSample.toFixed(0)} µs CPU per sample meanwhile (timer wake-ups included) = ${((perSample * 4) / 1e4).toFixed(3)} % of one core`);
 }

@@ -97,8 +97,8 @@ describe('summarizeWindow', () => {
       maxMemoryUsedMb: 1250, memoryTotalMb: 4096,
     });
     expect(s.cgroups).toEqual([{ path: '/system.slice/db.service', meanCores: 2, maxCores: 2, maxMemoryMb: 300, maxWorkingSetMb: 200 }]);
-    // Samples at 500, 750, …, 2500: 9 × 120 µs in 2 s.
-    expect(s.sampler).toEqual({ meanWallUs: 100, maxWallUs: 100, meanCpuUs: 120, cores: 0.00054 });
+    // Samples at 500, 750, …, 2500: 100 µs every 250 ms.
+    expect(s.sampler).toEqual({ meanWallUs: 100, maxWallUs: 100, meanCpuUs: 120, cores: 0.0004 });
     expect(s.window).toEqual({ startMs: 500, endMs: 2500, coveredMs: 2000, samples: 9 });
   });
 
