@@ -473,6 +473,22 @@ const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: 'content-length-limit',
+    why:
+      'RFC 9110 8.6: recipients must guard against overflow in large lengths. Ours rejects a Content-Length ' +
+      'of 10^15 or more (a petabyte: never a body it could read), also where the length frames nothing ' +
+      '(HEAD, 204, 304, 1xx, beside Transfer-Encoding); llhttp takes up to 2^64-1. Elsewhere both reject in ' +
+      'the end (the body never completes). Relaxed by raising such a value beyond 2^64, which llhttp rejects.',
+    relax({ wire, ours }) {
+      if (ours.code !== 'HPE_INVALID_CONTENT_LENGTH') return undefined;
+      const lines = [...wire.toString('latin1').matchAll(/(?<=^|\n)content-length:[ \t]*(\d+)/gi)].filter(
+        (m) => BigInt(m[1]!) >= 10n ** 15n && BigInt(m[1]!) < 2n ** 64n,
+      );
+      const raise = (m: RegExpExecArray): Relaxation => ({ wire: splice(wire, m.index + m[0].length - m[1]!.length, m[1]!.length, `1${'0'.repeat(20)}`) });
+      return lines.length ? lines.map(raise) : undefined;
+    },
+  },
+  {
     id: 'trailers-discarded',
     why:
       'RFC 9112 7.1.2: a recipient MAY discard trailer fields, and RFC 9110 6.5.1: fields about framing or the ' +
@@ -1038,6 +1054,7 @@ describe("ResponseParser against Node's llhttp", () => {
     ['tab-after-token', `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\t\r\n\r\n2\r\nok\r\n0\r\n\r\n`],
     ['tab-after-token', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\t, te\r\n\r\nok'],
     ['duplicate-content-length', 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok'],
+    ['content-length-limit', 'HTTP/1.1 200 OK\r\ncontent-length: 1000000000000000\r\n\r\n', true],
     ['transfer-encoding-overrides-length', 'HTTP/1.1 200 OK\r\ncontent-length: 9\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'],
     ['spaces-after-chunk-size', `${chunked}2 ;x=1\r\nok\r\n0\r\n\r\n`],
     ['chunk-extensions-ignored', `${chunked}2;a b\r\nok\r\n0\r\n\r\n`],
