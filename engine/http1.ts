@@ -29,6 +29,7 @@ const enum State {
   Head,
   BodyLength,
   ChunkSize,
+  ChunkSizeSpace,
   ChunkExtension,
   ChunkData,
   ChunkDataEnd,
@@ -36,6 +37,14 @@ const enum State {
   BodyUntilClose,
   Done,
 }
+
+/** 1 for the bytes of a token (RFC 9110, 5.6.2), which is what a field name must be. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+/** Bounds on a number before its next digit is added, so that * 10 or * 16 stays exact (below 2^53). */
+const MAX_LENGTH_BEFORE_DIGIT = 1e14;
+const MAX_CHUNK_SIZE_BEFORE_DIGIT = 2 ** 44;
 
 /** Lower-cases an ASCII letter byte. */
 const lower = (b: number): number => (b >= 65 && b <= 90 ? b + 32 : b);
@@ -168,21 +177,43 @@ export class ResponseParser {
         case State.ChunkSize: {
           const b = buf[pos]!;
           const digit = b >= 48 && b <= 57 ? b - 48 : b >= 97 && b <= 102 ? b - 87 : b >= 65 && b <= 70 ? b - 55 : -1;
-          if (digit >= 0) {
-            if (++this.chunkSizeDigits > 12) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
+          if (digit >= 0 && !this.sawCr) {
+            // Leading zeros are valid (RFC 9112, 7.1): bound the value, not the number of digits.
+            if (this.remaining >= MAX_CHUNK_SIZE_BEFORE_DIGIT) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'chunk size too large');
             this.remaining = this.remaining * 16 + digit;
+            this.chunkSizeDigits++;
+          } else if (this.chunkSizeDigits === 0) {
+            throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
+          } else if (b === LF) {
+            this.endChunkSizeLine();
+          } else if (this.sawCr) {
+            // A bare CR is invalid (RFC 9112, 2.2); "5\r5" must not read as 0x55.
+            throw new HttpParseError('HPE_STRICT', 'expected LF after CR in a chunk size line');
           } else if (b === CR) {
             this.sawCr = true;
-          } else if (b === LF) {
-            if (this.chunkSizeDigits === 0) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'empty chunk size');
-            this.endChunkSizeLine();
-          } else if (b === 59 || b === SP || b === HT) {
-            if (this.chunkSizeDigits === 0) throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'empty chunk size');
+          } else if (b === 59) {
             this.state = State.ChunkExtension;
+          } else if (b === SP || b === HT) {
+            this.state = State.ChunkSizeSpace;
           } else {
             throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'invalid character in chunk size');
           }
           pos++;
+          break;
+        }
+        case State.ChunkSizeSpace: {
+          // Whitespace after the size may only lead to an extension or the line end ("5 5" is not a size).
+          const b = buf[pos++]!;
+          if (b === 59) {
+            this.state = State.ChunkExtension;
+          } else if (b === LF) {
+            this.endChunkSizeLine();
+          } else if (b === CR) {
+            this.state = State.ChunkSize;
+            this.sawCr = true;
+          } else if (b !== SP && b !== HT) {
+            throw new HttpParseError('HPE_INVALID_CHUNK_SIZE', 'invalid character after chunk size');
+          }
           break;
         }
         case State.ChunkExtension: {
@@ -264,15 +295,26 @@ export class ResponseParser {
       this.append(buf, pos, end);
       return end;
     }
-    // A head that spans reads (rare): gather it, then parse it whole.
+    // A head that spans reads (rare): gather it, then parse it whole. Only what can still be head is
+    // copied: the rest of this read may be a body far larger than the head limit.
     const before = this.pendingLength;
-    this.append(buf, pos, end);
+    const take = Math.min(end - pos, this.maxHead - before);
+    this.append(buf, pos, pos + take);
     const pending = this.pending!;
     const headEnd = this.parseHead(pending, 0, this.pendingLength);
-    if (headEnd === -1) return end;
+    if (headEnd === -1) {
+      if (take < end - pos) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+      return end;
+    }
     this.pending = null;
     this.pendingLength = 0;
     return start + (headEnd - before);
+  }
+
+  /** No complete head in `buf[start, end)` yet: -1, unless it is already too large. */
+  private incompleteHead(start: number, end: number): number {
+    if (end - start > this.maxHead) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+    return -1;
   }
 
   private append(buf: Buffer, start: number, end: number): void {
@@ -295,11 +337,13 @@ export class ResponseParser {
   private parseHead(buf: Buffer, start: number, end: number): number {
     // The status line: "HTTP/1.x SSS reason".
     let lf = start;
-    while (lf < end && buf[lf] !== LF) lf++;
-    if (lf === end) {
-      if (end - start > this.maxHead) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-      return -1;
+    for (; lf < end; lf++) {
+      const b = buf[lf]!;
+      if (b === LF) break;
+      // A CR not followed by LF makes the line invalid (RFC 9112, 2.2): it must not end it either.
+      if (b === CR && lf + 1 < end && buf[lf + 1] !== LF) throw new HttpParseError('HPE_STRICT', 'bare CR in the status line');
     }
+    if (lf === end) return this.incompleteHead(start, end);
     if (
       lf - start < 12 ||
       buf[start] !== 72 ||
@@ -324,7 +368,8 @@ export class ResponseParser {
       throw new HttpParseError('HPE_INVALID_STATUS', 'invalid status code');
     }
     const status = d0 * 100 + d1 * 10 + d2;
-    let keepAlive = minor >= 1;
+    let close = false;
+    let keepAliveToken = false;
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
@@ -334,36 +379,47 @@ export class ResponseParser {
     // Header lines, up to the empty line.
     let line = lf + 1;
     for (;;) {
-      let colon = -1;
+      // The field name is a token (RFC 9110, 5.1), directly followed by the colon (RFC 9112, 5.1):
+      // this also rejects obs-fold and a space before the colon.
       let i = line;
-      for (; i < end; i++) {
+      while (i < end && TCHAR[buf[i]!] === 1) i++;
+      if (i === end) return this.incompleteHead(start, end);
+      if (i === line) {
         const b = buf[i]!;
-        if (b === LF) break;
-        if (b === COLON && colon === -1) colon = i;
-      }
-      if (i === end) {
-        if (end - start > this.maxHead) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-        return -1;
-      }
-      const lineEnd = i > line && buf[i - 1] === CR ? i - 1 : i;
-      if (lineEnd === line) {
-        line = i + 1;
-        break;
-      }
-      if (colon === -1 || colon === line || buf[line] === SP || buf[line] === HT || buf[colon - 1] === SP || buf[colon - 1] === HT) {
+        if (b === LF || (b === CR && i + 1 < end && buf[i + 1] === LF)) {
+          line = b === LF ? i + 1 : i + 2;
+          break;
+        }
+        if (b === CR && i + 1 === end) return this.incompleteHead(start, end);
         throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
       }
+      if (buf[i] !== COLON) throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
+      const colon = i;
+      // The value: visible bytes, obs-text, spaces and tabs. No other control byte: a NUL, CR or LF in a
+      // value must be rejected (RFC 9110, 5.5), and a CR is only allowed right before the LF.
+      for (i = colon + 1; i < end; i++) {
+        const b = buf[i]!;
+        if (b < SP || b === 127) {
+          if (b === LF) break;
+          if (b === HT || (b === CR && (i + 1 === end || buf[i + 1] === LF))) continue;
+          throw new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a header value');
+        }
+      }
+      if (i === end) return this.incompleteHead(start, end);
+      const lineEnd = buf[i - 1] === CR ? i - 1 : i;
       let vs = colon + 1;
       while (vs < lineEnd && (buf[vs] === SP || buf[vs] === HT)) vs++;
       let ve = lineEnd;
       while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
       const nameLength = colon - line;
       if (nameLength === 14 && equalsLower(buf, line, colon, CONTENT_LENGTH)) {
-        if (ve === vs || ve - vs > 15) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+        if (ve === vs) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
         let n = 0;
         for (let k = vs; k < ve; k++) {
           const d = buf[k]! - 48;
           if (d < 0 || d > 9) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid content-length');
+          // Leading zeros are valid (RFC 9110, 8.6): bound the value, not the number of digits.
+          if (n >= MAX_LENGTH_BEFORE_DIGIT) throw new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'content-length too large');
           n = n * 10 + d;
         }
         if (contentLength !== -1 && contentLength !== n) {
@@ -374,15 +430,19 @@ export class ResponseParser {
         transferEncoding = true;
         chunked = lastTokenIs(buf, vs, ve, CHUNKED);
       } else if (nameLength === 10 && equalsLower(buf, line, colon, CONNECTION)) {
-        if (hasToken(buf, vs, ve, CLOSE)) keepAlive = false;
-        else if (hasToken(buf, vs, ve, KEEP_ALIVE)) keepAlive = true;
+        // "close" in any Connection field wins (RFC 9112, 9.6), whatever another one says.
+        if (hasToken(buf, vs, ve, CLOSE)) close = true;
+        else if (hasToken(buf, vs, ve, KEEP_ALIVE)) keepAliveToken = true;
       }
       if (collect) this.headers.push(buf.toString('latin1', line, colon).toLowerCase(), buf.toString('latin1', vs, ve));
       line = i + 1;
     }
     if (line - start > this.maxHead) throw new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
 
-    if (status < 200) {
+    // Persistence (RFC 9112, 9.3): HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive".
+    const keepAlive = !close && (minor >= 1 || keepAliveToken);
+    // A status below 100 is not informational: like 600-999 it goes to the caller as a final response.
+    if (status >= 100 && status < 200) {
       // 1xx: informational, the real head follows (101 would switch protocols, which loadbench never asks for).
       if (status === 101) throw new HttpParseError('HPE_UNEXPECTED_UPGRADE', 'unexpected 101 Switching Protocols');
       this.state = State.Head;

@@ -121,6 +121,16 @@ describe('ResponseParser', () => {
     ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
     ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nab\r\n', 'HPE_STRICT'],
     ['HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_UNEXPECTED_UPGRADE'],
+    // Found by test/engine/http1-fuzz.test.ts: field names are tokens, and no NUL, bare CR or other control in a value.
+    ['HTTP/1.1 200 OK\r\nx(y): 1\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['HTTP/1.1 200 OK\r\nx: a\0b\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['HTTP/1.1 200 OK\r\nx: a\x7fb\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['HTTP/1.1 200 OK\r\nx: a\rcontent-length: 0\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
+    ['HTTP/1.1 200 OK\rcontent-length: 0\r\n\r\n', 'HPE_STRICT'],
+    ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r5\r\n', 'HPE_STRICT'],
+    ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5 5\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    ['HTTP/1.1 200 OK\r\ncontent-length: 1000000000000000\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
+    ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1000000000000\r\n', 'HPE_INVALID_CHUNK_SIZE'],
   ])('rejects %j with %s', (wire, code) => {
     expect(() => parse(wire)).toThrow(HttpParseError);
     try {
@@ -128,6 +138,29 @@ describe('ResponseParser', () => {
     } catch (error) {
       expect((error as HttpParseError).code).toBe(code);
     }
+  });
+
+  it('lets "close" in any Connection field win over "keep-alive" in another', () => {
+    for (const fields of ['connection: close\r\nconnection: keep-alive\r\n', 'connection: keep-alive\r\nconnection: close\r\n']) {
+      expect(parse(ok('a', fields))[0]!.keepAlive).toBe(false);
+      expect(parse(`HTTP/1.0 200 OK\r\ncontent-length: 1\r\n${fields}\r\na`)[0]!.keepAlive).toBe(false);
+    }
+  });
+
+  it('reads leading zeros in Content-Length and chunk sizes, and spaces before a chunk extension', () => {
+    expect(everySplit('HTTP/1.1 200 OK\r\ncontent-length: 000000000000000000002\r\n\r\nok')).toEqual([{ status: 200, body: 'ok', keepAlive: true }]);
+    const chunked = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n00000000000000000002 ;x=1\r\nok\r\n0\r\n\r\n';
+    expect(everySplit(chunked)).toEqual([{ status: 200, body: 'ok', keepAlive: true }]);
+  });
+
+  it('takes a status below 100 as a final response, not an interim one', () => {
+    expect(parse('HTTP/1.1 099 Odd\r\ncontent-length: 2\r\n\r\nok')).toEqual([{ status: 99, body: 'ok', keepAlive: true }]);
+  });
+
+  it('does not count the body as head when a head spans reads and a large body follows in the same read', () => {
+    const body = 'b'.repeat(40_000);
+    const wire = `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    expect(parse(wire, [20])).toEqual([{ status: 200, body, keepAlive: true }]);
   });
 
   it('bounds the head size, in one read or many', () => {
