@@ -19,7 +19,8 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { HttpParseError, ResponseParser, type ResponseHandler } from '../../plugin/engine/http1.ts';
+import { HttpParseError } from '../../engine/errors.ts';
+import { ResponseParser, type ResponseHandler } from '../../engine/http1.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Node's llhttp binding. `_http_common` is the module `node:http` itself takes its parser from, so
