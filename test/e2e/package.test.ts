@@ -194,7 +194,7 @@ describe('the packed package in a new project', () => {
         "import { runSweep, ConfigError } from 'loadbench';",
         "import { loadbench } from 'loadbench/plugin';",
         "if (typeof loadbench !== 'function' || typeof ConfigError !== 'function') throw new Error('missing exports');",
-        "const summary = await runSweep({ config: 'config.yaml', scenarios: [{ name: 'api', concurrency_levels: [1], slo: { p95_ms: 1000 } }] });",
+        "const summary = await runSweep({ config: 'config.yaml', scenarios: [{ name: 'api', concurrency_levels: [1, 4], slo: { p95_ms: 1000 } }, { name: 'threads', concurrency_levels: [4], generator_threads: 2 }] });",
         'console.log(JSON.stringify(summary.outcome));',
         'process.exitCode = summary.outcome.exit_code;',
         '',
@@ -204,6 +204,9 @@ describe('the packed package in a new project', () => {
     expect(r.code, r.output).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ status: 'pass', exit_code: 0, failures: [] });
     for (const suffix of RUN_OUTPUT_SUFFIXES) expect(existsSync(join(project, 'runs', `api${suffix}`)), suffix).toBe(true);
+    // Generator threads load the built engine from the installed package (no TypeScript loader there).
+    const threads = JSON.parse(readFileSync(join(project, 'runs/api_summary.json'), 'utf8')).scenarios[1].levels[0];
+    expect([threads.status, threads.generator.threads, threads.successes > 0]).toEqual(['measured', 2, true]);
 
     const report = await sh(project, 'npx', ['loadbench', 'report', 'api']);
     expect(report.code, report.output).toBe(0);
