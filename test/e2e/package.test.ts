@@ -194,7 +194,7 @@ describe('the packed package in a new project', () => {
         "import { runSweep, ConfigError } from 'loadbench';",
         "import { loadbench } from 'loadbench/plugin';",
         "if (typeof loadbench !== 'function' || typeof ConfigError !== 'function') throw new Error('missing exports');",
-        "const summary = await runSweep({ config: 'config.yaml', scenarios: [{ name: 'api', concurrency_levels: [1, 4], slo: { p95_ms: 1000 } }, { name: 'threads', concurrency_levels: [4], generator_threads: 2 }] });",
+        "const summary = await runSweep({ config: 'config.yaml', scenarios: [{ name: 'api', concurrency_levels: [1, 4], slo: { p95_ms: 1000 } }, { name: 'threads', concurrency_levels: [4], generator_threads: 2, slo: { p95_ms: 1000 } }] });",
         'console.log(JSON.stringify(summary.outcome));',
         'process.exitCode = summary.outcome.exit_code;',
         '',
