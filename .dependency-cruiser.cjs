@@ -51,6 +51,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // What `loadbench init` copies into a user's project: a user's files, importing the package by its name.
+    exclude: { path: '^cli/init-files/' },
     tsPreCompilationDeps: true,
     combinedDependencies: false,
     tsConfig: { fileName: 'tsconfig.json' },

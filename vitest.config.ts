@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { loadbench } from './plugin/index.ts';
+import { loadbench } from 'loadbench/plugin';
 
 export default defineConfig({
   plugins: [loadbench()],

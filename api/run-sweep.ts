@@ -21,7 +21,7 @@ export type { RunSweepOptions };
  */
 export async function runSweep(options: RunSweepOptions): Promise<RunSummary> {
   const result = await runSweepWith(options, (config, root) =>
-    createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template }),
+    createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template, env: options.env }),
   );
   // Every scenario records its levels (run, skipped or failed), so a started run always has a summary.
   return result.summary!;

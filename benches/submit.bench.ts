@@ -1,4 +1,4 @@
-import { scenario } from '../plugin/scenario.ts';
+import { scenario } from 'loadbench';
 
 /**
  * The default workload: POST /submit with the token and challenge_id from config.yaml,

@@ -1,50 +1,46 @@
 /**
- * `npm run baseline -- <run_label> [--out baselines/<run_label>.json] [--output-dir runs]`
- *
- * Copies a run's JSON summary to a baseline file, to be committed and reviewed like code;
- * config.yaml `baseline.file` then makes `npx vitest bench` fail when a later run regresses.
+ * `loadbench baseline <run_label> [--out baselines/<run_label>.json]`: copies a run's JSON summary
+ * to a baseline file, to be committed and reviewed like code; config.yaml `baseline.file` then
+ * makes `npx vitest bench` fail when a later run regresses.
  */
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { OutputPathError, SummaryFileError } from '../core/errors.ts';
+import { SummaryFileError } from '../core/errors.ts';
 import { outputFile } from '../core/model/outputs.ts';
 import { readRunSummary } from '../core/model/read-summary.ts';
 import { writeFileAtomic } from '../reporters/write/write-atomic.ts';
+import { defineCommand } from './command.ts';
 
-const USAGE = 'usage: npm run baseline -- <run_label> [--out baselines/<run_label>.json] [--output-dir runs]';
-
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { out: { type: 'string' }, 'output-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help || positionals.length !== 1) {
-    process.stderr.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
-  }
-  const root = process.cwd();
-  const label = positionals[0]!;
-  const summary = await readRunSummary(outputFile(root, values['output-dir'] ?? 'runs', label, 'summaryJson'));
-  if (summary.interrupted) throw new SummaryFileError(`run "${label}" was interrupted: a baseline needs a complete run`);
-  delete summary.baseline;
-  delete summary.outcome;
-  const out = resolve(root, values.out ?? `baselines/${label}.json`);
-  // Replacing a baseline is the normal way to accept a change; say so, so that it is never a surprise in the diff.
-  const replaced = existsSync(out);
-  await writeFileAtomic(out, `${JSON.stringify(summary, null, 1)}\n`);
-  process.stdout.write(
-    `loadbench: ${replaced ? 'replaced' : 'wrote'} baseline ${relative(root, out)} with run "${label}" (${summary.finished_at}); ` +
-      `review and commit it${replaced ? ' (git diff shows what changed)' : `, and set config.yaml baseline.file: ${relative(root, out)}`}\n`,
-  );
-  return 0;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const known = error instanceof SummaryFileError || error instanceof OutputPathError;
-    process.stderr.write(`loadbench baseline: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
-    process.exit(2);
+export default defineCommand({
+  name: 'baseline',
+  summary: "copy a run's summary to a baseline file for the regression gate (config.yaml baseline.file)",
+  args: '<run_label> [--out baselines/<run_label>.json] [--output-dir runs]',
+  positionals: { min: 1, max: 1 },
+  help: [
+    'Copies runs/<run_label>_summary.json (a complete run, not an interrupted one) to a baseline file, without its ' +
+      'verdicts. Commit it in a reviewed change and set config.yaml baseline.file to it: `npx vitest bench` then exits 1 ' +
+      'when a level regresses beyond the baseline tolerances. Replacing a baseline is how a change is accepted.',
+  ],
+  options: {
+    out: { type: 'string', value: 'file', description: 'the baseline file to write (default: baselines/<run_label>.json)' },
+    'output-dir': { type: 'string', value: 'dir', description: "folder of the run's summary (default: runs)" },
   },
-);
+  exitStatus: '0 written; 2 usage error, a missing, unreadable or interrupted summary',
+  async run({ values, positionals }, io) {
+    const root = io.cwd;
+    const label = positionals[0]!;
+    const summary = await readRunSummary(outputFile(root, values['output-dir'] ?? 'runs', label, 'summaryJson'));
+    if (summary.interrupted) throw new SummaryFileError(`run "${label}" was interrupted: a baseline needs a complete run`);
+    delete summary.baseline;
+    delete summary.outcome;
+    const out = resolve(root, values.out ?? `baselines/${label}.json`);
+    // Replacing a baseline is the normal way to accept a change; say so, so that it is never a surprise in the diff.
+    const replaced = existsSync(out);
+    await writeFileAtomic(out, `${JSON.stringify(summary, null, 1)}\n`);
+    io.out(
+      `loadbench baseline: ${replaced ? 'replaced' : 'wrote'} baseline ${relative(root, out)} with run "${label}" (${summary.finished_at}); ` +
+        `review and commit it${replaced ? ' (git diff shows what changed)' : `, and set config.yaml baseline.file: ${relative(root, out)}`}`,
+    );
+    return 0;
+  },
+});

@@ -1,4 +1,6 @@
 import type { Plugin } from 'vite';
+// vitest/config declares the `test` key of Vite's config: without it, the config hook's result does not type-check.
+import type { ViteUserConfig } from 'vitest/config';
 import { BaseSequencer, BenchmarkReporter, type TestSpecification } from 'vitest/node';
 import { loadConfig, type LoadedConfig } from '../core/config/load-config.ts';
 import { ConfigError, OutputPathError } from '../core/errors.ts';
@@ -58,7 +60,7 @@ function exitOnConfigError(error: unknown): never {
 export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
   return {
     name: 'loadbench',
-    config(userConfig, env) {
+    config(userConfig, env): ViteUserConfig | undefined {
       if (env.mode !== 'benchmark') return undefined;
       const root = userConfig.root ?? process.cwd();
       let loaded: LoadedConfig;

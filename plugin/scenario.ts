@@ -15,7 +15,7 @@ import type { ScenarioOptions } from '../core/scenario/options.ts';
 import { levelRuns, resolveScenario, scenarioSnapshot, type LevelRun } from '../core/scenario/resolve.ts';
 import { connectBenchChannel, type BenchChannel } from './bench-channel.ts';
 import type { ProvidedLoadbench } from './provided.ts';
-import { RUN_ONCE, captureLastTask, type TaskHandle } from './vitest-internals.ts';
+import { RUN_ONCE, benchFileCallSite, captureLastTask, type TaskHandle } from './vitest-internals.ts';
 
 // Vitest is loaded only in a Vitest worker (where bench files run; VITEST_WORKER_ID is set only
 // there): `import { runSweep } from 'loadbench'` in a plain Node script must work without it.
@@ -64,6 +64,8 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
   const s = resolveScenario(name, options, config);
   const runner = new ScenarioRunner(s, outputFile(root, config.output_dir, config.run_label, 'raw'));
   const runs = levelRuns(s);
+  // The scenario() call in its bench file: where CI annotations of its broken SLOs point.
+  const callSite = benchFileCallSite();
   v.describe(name, () => {
     runs.forEach((run, index) => {
       let handle: TaskHandle | undefined;
@@ -71,7 +73,7 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
         levelTaskName(run, s.repetitions),
         async () => {
           const file = handle?.file();
-          const snapshot = scenarioSnapshot(s, file ? relative(root, file) : '');
+          const snapshot = scenarioSnapshot(s, file ? relative(root, file) : '', callSite?.file === file ? callSite?.line : undefined);
           const to = benchChannel(provided);
           try {
             const level = await runner.run(

@@ -3,6 +3,7 @@
  * reporter test cases). Vitest 5 changes bench mode; `test/vitest-internals.test.ts` and the
  * end-to-end fixture tests fail loudly when any of these assumptions breaks.
  */
+import { fileURLToPath } from 'node:url';
 import { experimental_getRunnerTask, type TestCase, type TestModule, type TestSuite } from 'vitest/node';
 import { TestRunner } from 'vitest';
 import type { LevelRecord } from '../core/model/build-summary.ts';
@@ -31,6 +32,31 @@ export interface TaskHandle {
   setMeta(meta: LevelMeta): void;
   /** Absolute path of the bench file. */
   file(): string | undefined;
+}
+
+/** One frame of a V8 stack trace: `at fn (/path/file.ts:6:1)` or `at /path/file.ts:6:1` (paths may be file: URLs). */
+const FRAME = /^\s*at (?:.*? \()?(.+?):(\d+):\d+\)?$/;
+
+/**
+ * Where the bench file being collected calls the function that calls this one: the first frame
+ * of the current stack in that file, as Vitest itself locates tasks (`includeTaskLocation`).
+ * Vitest source-maps the stack of a bench file, so the line is the one in the .ts source. Must be
+ * called synchronously at collection time (e.g. from `scenario()`); undefined when not found.
+ */
+export function benchFileCallSite(): { file: string; line: number } | undefined {
+  const file = TestRunner.getCurrentSuite()?.file?.filepath;
+  if (!file) return undefined;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const stack = new Error('call site').stack ?? '';
+  Error.stackTraceLimit = limit;
+  for (const frame of stack.split('\n').slice(1)) {
+    const match = FRAME.exec(frame);
+    if (!match) continue;
+    const path = match[1]!.startsWith('file://') ? fileURLToPath(match[1]!) : match[1]!;
+    if (path === file) return { file, line: Number(match[2]) };
+  }
+  return undefined;
 }
 
 /**

@@ -10,6 +10,8 @@ import {
 } from '../model/summary.ts';
 
 export type { BaselineTolerances };
+// The wording of a regression is the summary model's, shared by every output that reports it.
+export { describeBaselineFailures, describeBaselineWarnings } from '../model/verdict-lines.ts';
 
 /**
  * The measured repetitions of each scenario and level, keyed "scenario\0concurrency". Partial
@@ -122,34 +124,4 @@ export function judgeAgainstBaseline(
     });
   }
   return verdicts.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.concurrency - b.concurrency));
-}
-
-const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = {
-  p95_ms: (x) => `p95 ${x.baseline} ms -> ${x.value} ms (${x.change >= 0 ? '+' : ''}${x.change} %, allowed +${x.limit} %)`,
-  throughput_rps: (x) => `throughput ${x.baseline} -> ${x.value} req/s (${x.change >= 0 ? '+' : ''}${x.change} %, allowed -${x.limit} %)`,
-  error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${x.change >= 0 ? '+' : ''}${x.change} points, allowed +${x.limit})`,
-};
-
-const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
-
-function machineNote(v: BaselineLevelVerdict): string {
-  return v.client_bound
-    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
-    : '';
-}
-
-/** One line per exceeded tolerance: scenario, level, metric, baseline value, new value, change. */
-export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): string[] {
-  return verdicts.flatMap((v) =>
-    v.checks
-      .filter((x) => !x.pass)
-      .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}${machineNote(v)}`),
-  );
-}
-
-/** One line per level that could not be judged. */
-export function describeBaselineWarnings(verdicts: BaselineLevelVerdict[]): string[] {
-  return verdicts
-    .filter((v) => v.status === 'skipped' || v.status === 'not_in_baseline')
-    .map((v) => `Baseline check skipped: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${v.reason}`);
 }

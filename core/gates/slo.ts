@@ -1,6 +1,9 @@
 import type { LevelMeasurement } from '../../engine/types.ts';
 import type { SloCheck, SloMetric, SloSpec, SloVerdict } from '../model/summary.ts';
 
+// The wording of a broken SLO is the summary model's, shared by every output that reports it.
+export { describeSloFailures } from '../model/verdict-lines.ts';
+
 type Measured = Pick<LevelMeasurement, 'concurrency' | 'latency_ms' | 'error_rate_pct' | 'throughput_rps' | 'requests' | 'successes'>;
 
 const UPPER_LIMITS: [SloMetric, (l: Measured) => number][] = [
@@ -33,30 +36,4 @@ export function evaluateSlo(level: Measured, slo: SloSpec): SloVerdict {
     checks.push({ metric: 'min_throughput_rps', limit: slo.min_throughput_rps, value, pass: value >= slo.min_throughput_rps });
   }
   return { judged: checks.length > 0, pass: checks.every((c) => c.pass), checks };
-}
-
-const UNITS: Record<SloMetric, string> = {
-  p50_ms: 'ms',
-  p95_ms: 'ms',
-  p99_ms: 'ms',
-  error_rate_pct: '%',
-  min_throughput_rps: 'req/s',
-};
-
-/** One line per broken threshold: scenario, level, metric, measured value and limit. */
-export function describeSloFailures(scenario: string, concurrency: number, verdict: SloVerdict): string[] {
-  return verdict.checks
-    .filter((c) => !c.pass)
-    .map((c) => {
-      const unit = UNITS[c.metric];
-      const op = c.metric === 'min_throughput_rps' ? '>=' : '<=';
-      if (c.no_data) {
-        return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric}: no successful request to measure, limit ${op} ${c.limit} ${unit}`;
-      }
-      return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric} = ${round(c.value)} ${unit}, limit ${op} ${c.limit} ${unit}`;
-    });
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

@@ -18,6 +18,7 @@ export const RUN_OUTPUTS = {
   distributionChart: '_latency_distribution.png',
   timelineChart: '_timeline.png',
   report: '_report.md',
+  junit: '_junit.xml',
 } as const;
 
 /** A key of {@link RUN_OUTPUTS}. */
@@ -90,4 +91,10 @@ export interface RunOutputs {
   writeAnalysis(summary: RunSummary): Promise<{ written: string[]; problems: string[] }>;
   /** The end-of-run text: the results table, the baseline table. */
   endText(summary: RunSummary): string[];
+  /**
+   * Publishes the verdict of the finished run (its `outcome` final) where CI reads it: the JUnit
+   * file and, on GitHub Actions, annotations and the step summary. The paths written, and one
+   * line per output that could not be.
+   */
+  publish(summary: RunSummary): Promise<{ written: string[]; problems: string[] }>;
 }

@@ -161,6 +161,8 @@ export const scenarioSummarySchema = z.object({
   name: z.string(),
   /** Bench file, relative to the project root ('' for scenarios run through the API). */
   file: z.string(),
+  /** Line of the `scenario()` call in `file` (1-based), where CI annotations point; absent when unknown. */
+  line: z.number().int().positive().optional(),
   workload: workloadSnapshotSchema,
   slo: sloThresholdsSchema,
   levels: z.array(levelSchema),

@@ -5,6 +5,7 @@ import { describeSloFailures } from '../gates/slo.ts';
 import { buildRunSummary, type LevelRecord } from '../model/build-summary.ts';
 import { outputDir, type RunOutputs } from '../model/outputs.ts';
 import { readRunSummary } from '../model/read-summary.ts';
+import { FAILED_TO_RUN, describeLevelError } from '../model/verdict-lines.ts';
 import { isMeasured, type RunOutcome, type RunSummary, type ScenarioSnapshot } from '../model/summary.ts';
 import type { LevelRun } from '../scenario/resolve.ts';
 import { checkTargetListening, startTarget, type RunningTarget } from '../target/target-process.ts';
@@ -102,7 +103,7 @@ export class Sweep {
       // A gate that cannot be evaluated must not pass silently.
       this.#baselineProblem = `Baseline check failed: ${(error as Error).message.replace(
         'run `npx vitest bench` with that run_label first',
-        'write one with `npm run baseline -- <run_label>`',
+        'write one with `npx loadbench baseline <run_label>`',
       )}`;
     }
   }
@@ -124,8 +125,8 @@ export class Sweep {
     const failures: string[] = [];
     const warnings: string[] = [];
     if (error !== undefined) {
-      failures.push(`Level failed to run: scenario "${scenario.name}" at concurrency ${level.concurrency}: ${error}`);
-      this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, reason: `failed to run: ${error}` } });
+      failures.push(describeLevelError(scenario.name, level.concurrency, error));
+      this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, reason: `${FAILED_TO_RUN}: ${error}` } });
     } else {
       this.#records.push(record);
       if (isMeasured(level)) failures.push(...describeSloFailures(scenario.name, level.concurrency, level.slo));
@@ -207,17 +208,26 @@ export class Sweep {
             `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged`,
         );
       }
-      for (const problem of analysis.problems) this.#log(`loadbench: could not write ${problem}`);
-      if (analysis.problems.length && summary.outcome.exit_code === 0) {
-        // Charts or the report failing must not hide the measured data, already on disk; but the run did not do all it should.
-        summary.outcome = { status: 'fail', exit_code: 1, failures: analysis.problems.map((p) => `could not write ${p}`) };
-        await this.#outputs.writeData(summary);
-      }
+      await this.#failOnProblems(summary, analysis.problems);
+      // Last, with the verdict final: the JUnit file and CI annotations must say what the exit status says.
+      const published = await this.#outputs.publish(summary);
+      written.push(...published.written);
+      await this.#failOnProblems(summary, published.problems);
       this.#log(`loadbench: wrote ${written.map((p) => relativeTo(this.root, p)).join(', ')}`);
       if (interrupted) this.#log('loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.');
       return { summary, written, outcome: summary.outcome };
     } finally {
       await this.stopTarget();
+    }
+  }
+
+  /** Reports outputs that could not be written; a run that passed fails, since it did not do all it should. */
+  async #failOnProblems(summary: RunSummary, problems: string[]): Promise<void> {
+    for (const problem of problems) this.#log(`loadbench: could not write ${problem}`);
+    if (problems.length && summary.outcome?.exit_code === 0) {
+      // Charts or the report failing must not hide the measured data, already on disk; but the run did not do all it should.
+      summary.outcome = { status: 'fail', exit_code: 1, failures: problems.map((p) => `could not write ${p}`) };
+      await this.#outputs.writeData(summary);
     }
   }
 

@@ -101,11 +101,15 @@ export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions'>): 
   );
 }
 
-/** What the summary keeps of a scenario (credentials removed); `file` is its bench file relative to the project, or ''. */
-export function scenarioSnapshot(s: ResolvedScenario, file: string): ScenarioSnapshot {
+/**
+ * What the summary keeps of a scenario (credentials removed); `file` is its bench file relative to
+ * the project, or '', and `line` the line of its `scenario()` call there, when known.
+ */
+export function scenarioSnapshot(s: ResolvedScenario, file: string, line?: number): ScenarioSnapshot {
   return {
     name: s.name,
     file,
+    ...(line !== undefined ? { line } : {}),
     workload: {
       url: redactUrl(s.url),
       method: s.method,

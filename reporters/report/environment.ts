@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { arch, cpus, release, totalmem, type as osType } from 'node:os';
 import type { RunSummary } from '../../core/model/summary.ts';
 import type { EnvironmentFacts } from './report-model.ts';
 
-function loadbenchVersion(): string {
+/** loadbench's version, from its package.json, found by the package's own name (the same from the sources and from dist/). */
+export function loadbenchVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
+    return (createRequire(import.meta.url)('loadbench/package.json') as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
   }

@@ -186,7 +186,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       `${name}*Consistency vs availability*: ${f.errors_start ? `under overload the system answered with ${f.errors_start.categories.join(', ')} from concurrency ${f.errors_start.concurrency}` : 'the system answered every request at every level'}. Does it shed load (fast errors, 503) or queue it (growing latency), and which do your clients prefer? _(author: explain)_`,
     );
     tradeoffs.push(
-      `${name}*Cost of replicas*: at ${summary.report.num_nodes ? escapeMarkdown(summary.report.num_nodes) : 'this size'} the peak is ${f.peak ? `${n1(f.peak.throughput_rps)} req/s` : 'unknown'}; repeat the sweep at other replica counts (\`npm run compare\`) to see what each replica buys. _(author: explain)_`,
+      `${name}*Cost of replicas*: at ${summary.report.num_nodes ? escapeMarkdown(summary.report.num_nodes) : 'this size'} the peak is ${f.peak ? `${n1(f.peak.throughput_rps)} req/s` : 'unknown'}; repeat the sweep at other replica counts (\`npx loadbench compare\`) to see what each replica buys. _(author: explain)_`,
     );
     if (f.slo_capacity) {
       conclusions.push(

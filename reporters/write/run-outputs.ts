@@ -1,9 +1,14 @@
-import { stat } from 'node:fs/promises';
-import { outputDir, outputFile, type RunOutputs } from '../../core/model/outputs.ts';
+import { appendFile, stat } from 'node:fs/promises';
+import { collapseRepetitions } from '../../core/model/build-summary.ts';
+import { outputDir, outputFile, outputName, type RunOutputs } from '../../core/model/outputs.ts';
 import type { RunSummary } from '../../core/model/summary.ts';
+import { formatAnnotations, formatStepSummary } from '../ci/github-actions.ts';
 import { formatBaselineTable } from '../console/baseline-table.ts';
 import { formatConsoleTable } from '../console/results-table.ts';
 import { formatSummaryCsv } from '../csv/summary-csv.ts';
+import { formatJunitXml } from '../junit/junit-xml.ts';
+import { readEnvironment } from '../report/environment.ts';
+import { buildReportView } from '../report/report-model.ts';
 import { AnalysisWriteError, writeAnalysisOutputs } from './write-analysis.ts';
 import { writeFileAtomic } from './write-atomic.ts';
 
@@ -14,12 +19,17 @@ export interface RunOutputsOptions {
   runLabel: string;
   /** config.yaml `report.template`, relative to `root`. */
   templatePath?: string;
+  /** Where CI settings are read (`GITHUB_ACTIONS`, `GITHUB_STEP_SUMMARY`); default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Where workflow commands (GitHub annotations) are printed; default: stdout, where GitHub reads them. */
+  printCommand?: (line: string) => void;
 }
 
 /**
  * The standard outputs of a run (summary JSON and CSV after every level; clean CSV, charts and
- * report at the end; the console tables), as the orchestrator's {@link RunOutputs}. Thin I/O
- * around the pure formatters.
+ * report at the end; the console tables; the JUnit file, and on GitHub Actions the annotations
+ * and the job summary, once the verdict is final), as the orchestrator's {@link RunOutputs}. Thin
+ * I/O around the pure formatters.
  */
 export function createRunOutputs(options: RunOutputsOptions): RunOutputs {
   const file = (output: Parameters<typeof outputFile>[3]): string => outputFile(options.root, options.outputDir, options.runLabel, output);
@@ -49,6 +59,32 @@ export function createRunOutputs(options: RunOutputsOptions): RunOutputs {
         if (error instanceof AnalysisWriteError) return { written: [...written, ...error.written], problems: [error.message] };
         return { written, problems: [(error as Error).message] };
       }
+    },
+    async publish(summary: RunSummary) {
+      const written: string[] = [];
+      const problems: string[] = [];
+      const junit = file('junit');
+      try {
+        await writeFileAtomic(junit, formatJunitXml(summary));
+        written.push(junit);
+      } catch (error) {
+        problems.push(`${outputName(options.runLabel, 'junit')}: ${(error as Error).message}`);
+      }
+      const env = options.env ?? process.env;
+      if (env.GITHUB_ACTIONS === 'true') {
+        const print = options.printCommand ?? ((line: string) => process.stdout.write(`${line}\n`));
+        for (const line of formatAnnotations(summary)) print(line);
+        const stepSummary = env.GITHUB_STEP_SUMMARY;
+        if (stepSummary) {
+          try {
+            const collapsed = collapseRepetitions(summary);
+            await appendFile(stepSummary, formatStepSummary(summary, buildReportView(collapsed, readEnvironment(collapsed, options.root))));
+          } catch (error) {
+            problems.push(`the GitHub job summary (GITHUB_STEP_SUMMARY=${stepSummary}): ${(error as Error).message}`);
+          }
+        }
+      }
+      return { written, problems };
     },
     endText(summary: RunSummary): string[] {
       const out = [formatConsoleTable(summary)];

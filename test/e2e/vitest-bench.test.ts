@@ -70,6 +70,25 @@ describe('npx vitest bench on a fixture project', () => {
       ['1', 'true', 'false'],
       ['2', 'false', 'true'],
     ]);
+    // The scenario() call's line (2: after the import) is in the summary, and the JUnit file fails that level there.
+    const json = JSON.parse(readFileSync(join(p.dir, 'runs/e2e_summary.json'), 'utf8'));
+    expect([json.scenarios[0].file, json.scenarios[0].line]).toEqual(['benches/submit.bench.ts', 2]);
+    const junit = readFileSync(join(p.dir, 'runs/e2e_junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase name="concurrency 1" classname="slow-submit" time="[\d.]+" file="benches\/submit\.bench\.ts" line="2">\n\s+<failure message="SLO failed: scenario &quot;slow-submit&quot; at concurrency 1: p95_ms = [\d.]+ ms, limit &lt;= 2 ms" type="SloFailure">/);
+    expect(junit).toMatch(/<testcase name="concurrency 2" classname="slow-submit" time="[\d.]+" file="benches\/submit\.bench\.ts" line="2">\n\s+<system-out>/);
+  });
+
+  it('points GitHub annotations at the scenario() call, also when a helper module calls scenario()', async () => {
+    const p = fixtureProject(yaml('slo: { p95_ms: 2 }'), {
+      'helpers.ts': `import { scenario } from SCENARIO;\nexport function submitScenario(name: string): void {\n  scenario(name, { concurrency_levels: [1] });\n}\n`,
+      'submit.bench.ts': `// a comment\nimport { submitScenario } from './helpers.ts';\n\ntype Unused = { a: number };\nsubmitScenario('via-helper');\n`,
+    });
+    const stepSummary = join(p.dir, 'summary.md');
+    const { code, output } = await p.runBench({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: stepSummary });
+    expect(code, output).toBe(1);
+    // Line 5 of the .ts source (Vitest maps the stack through the transform), the call in the bench file.
+    expect(output).toMatch(/^::error file=benches\/submit\.bench\.ts,line=5,title=loadbench%3A SLO failed \(scenario "via-helper" at concurrency 1\)::SLO failed: scenario "via-helper" at concurrency 1: p95_ms = [\d.]+ ms, limit <= 2 ms$/m);
+    expect(readFileSync(stepSummary, 'utf8')).toMatch(/^## loadbench run `e2e`: failed \(1 of 1 level\)$/m);
   });
 
   it('skips the higher levels after a failure with stop_on_slo_failure', async () => {

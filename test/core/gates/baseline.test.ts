@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -11,7 +10,8 @@ import { ConfigError } from '../../../core/errors.ts';
 import { configSchema } from '../../../core/config/schema.ts';
 import { resolveScenario } from '../../../core/scenario/resolve.ts';
 import { fixtureLevel, kneeSummary } from '../../fixtures/summaries.ts';
-import { REPO_ROOT, fixtureProject } from '../../helpers/fixture-project.ts';
+import { fixtureProject } from '../../helpers/fixture-project.ts';
+import { runLoadbench } from '../../helpers/cli.ts';
 import { startServer, type TestServer } from '../../helpers/servers.ts';
 
 const tolerances = { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 200 };
@@ -164,17 +164,11 @@ ${gate}
     const rows = parse(readFileSync(join(p.dir, 'runs/base_summary.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r.repetition)).toEqual(['1', '2', '3']);
 
-    const made = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/baseline.ts'), 'base'], {
-      cwd: p.dir,
-      encoding: 'utf8',
-    });
-    expect(made.status, made.stderr).toBe(0);
+    const made = runLoadbench(p.dir, ['baseline', 'base']);
+    expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain('wrote baseline baselines/base.json');
-    const again = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/baseline.ts'), 'base'], {
-      cwd: p.dir,
-      encoding: 'utf8',
-    });
-    expect(again.status, again.stderr).toBe(0);
+    const again = runLoadbench(p.dir, ['baseline', 'base']);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('replaced baseline baselines/base.json');
 
     const gate = 'baseline: { file: baselines/base.json }';
@@ -208,6 +202,6 @@ ${gate}
     );
     const r = await p.runBench();
     expect(r.code).toBe(1);
-    expect(r.output).toMatch(/Baseline check failed: .*baselines\/missing\.json: no such summary: write one with `npm run baseline -- <run_label>`/);
+    expect(r.output).toMatch(/Baseline check failed: .*baselines\/missing\.json: no such summary: write one with `npx loadbench baseline <run_label>`/);
   });
 });

@@ -16,12 +16,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Outputs that record what the orchestrator asked for. */
-function fakeOutputs() {
-  const calls = { data: [] as RunSummary[], analysis: [] as RunSummary[] };
+function fakeOutputs(publishProblems: string[] = []) {
+  const calls = { data: [] as RunSummary[], analysis: [] as RunSummary[], published: [] as RunSummary[], order: [] as string[] };
   const outputs: RunOutputs = {
-    writeData: async (s) => (calls.data.push(structuredClone(s)), ['summary.json']),
-    writeAnalysis: async (s) => (calls.analysis.push(structuredClone(s)), { written: ['report.md'], problems: [] }),
+    writeData: async (s) => (calls.order.push('data'), calls.data.push(structuredClone(s)), ['summary.json']),
+    writeAnalysis: async (s) => (calls.order.push('analysis'), calls.analysis.push(structuredClone(s)), { written: ['report.md'], problems: [] }),
     endText: () => ['(table)'],
+    publish: async (s) => (calls.order.push('publish'), calls.published.push(structuredClone(s)), { written: ['junit.xml'], problems: publishProblems }),
   };
   return { outputs, calls };
 }
@@ -31,9 +32,9 @@ const snapshot = (repetitions?: number): ScenarioSnapshot => {
   return { ...s, workload: { ...s.workload, ...(repetitions ? { repetitions } : {}) } };
 };
 
-function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'))) {
+function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-')), publishProblems: string[] = []) {
   const config = validateConfig({ run_label: 'sw', target: { url: server.url, method: 'GET' }, workload: { concurrency_levels: [1], duration_seconds: 1 }, ...over }, 'config', {});
-  const { outputs, calls } = fakeOutputs();
+  const { outputs, calls } = fakeOutputs(publishProblems);
   const lines: string[] = [];
   return { s: new Sweep({ config, root, outputs, log: (l) => lines.push(l) }), calls, lines, root };
 }
@@ -77,8 +78,29 @@ describe('Sweep: the one owner of a run', () => {
     s.record({ scenario: snapshot(), level: fixtureLevel('submit', 1, 100, 5) });
     const { outcome } = await s.finish();
     expect(outcome.exit_code).toBe(1);
-    expect(outcome.failures).toEqual([expect.stringMatching(/^Baseline check failed: .*no\/such\.json: no such summary: .*npm run baseline/)]);
+    expect(outcome.failures).toEqual([expect.stringMatching(/^Baseline check failed: .*no\/such\.json: no such summary: .*npx loadbench baseline <run_label>/)]);
     expect(lines).toContain(outcome.failures[0]);
+  });
+
+  it('publishes the CI results last, with the final verdict; an output it could not write fails a passing run', async () => {
+    const { s, calls } = sweep();
+    await s.start();
+    s.record({ scenario: snapshot(), level: fixtureLevel('submit', 1, 100, 5) });
+    const { outcome, written } = await s.finish();
+    expect(outcome.status).toBe('pass');
+    expect(calls.order.slice(-2)).toEqual(['analysis', 'publish']);
+    expect(calls.published).toHaveLength(1);
+    expect(calls.published[0]!.outcome).toEqual(outcome);
+    expect(written).toContain('junit.xml');
+
+    const failing = sweep({}, undefined, ['sw_junit.xml: EACCES']);
+    await failing.s.start();
+    failing.s.record({ scenario: snapshot(), level: fixtureLevel('submit', 1, 100, 5) });
+    const r = await failing.s.finish();
+    expect(r.outcome).toEqual({ status: 'fail', exit_code: 1, failures: ['could not write sw_junit.xml: EACCES'] });
+    expect(failing.lines).toContain('loadbench: could not write sw_junit.xml: EACCES');
+    // The failure is in the summary on disk too.
+    expect(failing.calls.data.at(-1)!.outcome).toEqual(r.outcome);
   });
 
   it('records a level that failed to run as skipped, with the error as a failure', async () => {

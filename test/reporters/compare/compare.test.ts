@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { colorAt } from '../../../reporters/charts/line-chart.ts';
 import { formatCompareCsv } from '../../../reporters/compare/compare-outputs.ts';
 import { fixtureLevel, kneeSummary } from '../../fixtures/summaries.ts';
 import { REPO_ROOT } from '../../helpers/fixture-project.ts';
+import { runLoadbench } from '../../helpers/cli.ts';
 
 /** A run whose throughput at each level is `base x factor` (and p95 given). */
 function run(label: string, factor: number, levels = [1, 2, 4, 8], workers = 1): RunSummary {
@@ -173,15 +173,17 @@ async function countPixels(png: Buffer): Promise<{ width: number; height: number
   return { width: img.width, height: img.height, nonWhite, firstColour, secondColour };
 }
 
-describe('npm run compare', () => {
+describe('loadbench compare', () => {
   function project(): string {
     const dir = mkdtempSync(join(tmpdir(), 'loadbench-compare-'));
     mkdirSync(join(dir, 'runs'));
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
     return dir;
   }
-  const cli = (dir: string, ...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/compare.ts'), ...args], { cwd: dir, encoding: 'utf8' });
+  const cli = (dir: string, ...args: string[]) => {
+    const r = runLoadbench(dir, ['compare', ...args]);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
 
   it('writes overlay charts, the CSV and the report', async () => {
     const dir = project();
@@ -227,8 +229,8 @@ describe('npm run compare', () => {
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/other_summary\.json: not a loadbench summary/);
     const one = cli(dir, '1x');
-    expect([one.status, one.stderr]).toEqual([2, expect.stringContaining('give at least two run labels')]);
+    expect([one.status, one.stderr]).toEqual([2, expect.stringMatching(/^loadbench compare: expected at least 2 arguments, got 1 \(1x\) \(usage: loadbench compare <label> <label>.*\)\n$/)]);
     const badReplicas = cli(dir, '1x', '1x', '--replicas', '1');
-    expect([badReplicas.status, badReplicas.stderr]).toEqual([2, expect.stringContaining('--replicas needs one positive integer per label (2)')]);
+    expect([badReplicas.status, badReplicas.stderr]).toEqual([2, expect.stringMatching(/^loadbench compare: --replicas needs one positive integer per label \(2\), e\.g\. --replicas 1,2,4 \(usage: .*\)\n$/)]);
   });
 });

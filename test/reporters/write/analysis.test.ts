@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { AnalysisWriteError, writeAnalysisOutputs } from '../../../reporters/wri
 import { buildReportView } from '../../../reporters/report/report-model.ts';
 import { HOSTILE_MESSAGES, PLANTED_TOKEN, fixtureLevel, hostileSummary, kneeSummary, twoScenarioSummary } from '../../fixtures/summaries.ts';
 import { REPO_ROOT } from '../../helpers/fixture-project.ts';
+import { runLoadbench } from '../../helpers/cli.ts';
 
 const SUFFIXES = [
   '_summary_clean.csv',
@@ -241,8 +241,7 @@ describe('report template', () => {
   });
 });
 
-describe('npm run report (regenerate)', () => {
-  const cli = join(REPO_ROOT, 'cli/report.ts');
+describe('loadbench report (regenerate)', () => {
   function project(config?: string): string {
     const dir = mkdtempSync(join(tmpdir(), 'loadbench-regenerate-'));
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -251,10 +250,7 @@ describe('npm run report (regenerate)', () => {
     if (config) writeFileSync(join(dir, 'config.yaml'), config);
     return dir;
   }
-  const run = (cwd: string, ...args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, LOADBENCH_CONFIG: '' } });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const run = (cwd: string, ...args: string[]) => runLoadbench(cwd, ['report', ...args]);
 
   it('rewrites every output from the summary, with the report: section of config.yaml read again', () => {
     const dir = project(
@@ -263,7 +259,7 @@ describe('npm run report (regenerate)', () => {
     const r = run(dir, 'fixture');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^loadbench: regenerated runs\/fixture_summary_clean\.csv, .*runs\/fixture_report\.md\n$/);
+    expect(r.stdout).toMatch(/^loadbench report: regenerated runs\/fixture_summary_clean\.csv, .*runs\/fixture_report\.md, runs\/fixture_junit\.xml\n$/);
     for (const s of SUFFIXES) expect(existsSync(join(dir, 'runs', `fixture${s}`)), s).toBe(true);
     const report = readFileSync(join(dir, 'runs', 'fixture_report.md'), 'utf8');
     expect(report).toContain('| Hardware | rig from config |');
@@ -274,7 +270,7 @@ describe('npm run report (regenerate)', () => {
     const dir = project();
     const r = run(dir, 'fixture');
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('loadbench: no config.yaml: using the report settings stored in the summary\n');
+    expect(r.stderr).toBe('loadbench report: no config.yaml: using the report settings stored in the summary\n');
     expect(readFileSync(join(dir, 'runs', 'fixture_report.md'), 'utf8')).toContain('| Hardware | test rig: 2 cores |');
   }, 30_000);
 
@@ -282,12 +278,14 @@ describe('npm run report (regenerate)', () => {
     const dir = project();
     const missing = run(dir, 'nope');
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe(`loadbench: ${join(dir, 'runs', 'nope_summary.json')}: no such summary: run \`npx vitest bench\` with that run_label first, or check --output-dir\n`);
+    expect(missing.stderr).toBe(`loadbench report: ${join(dir, 'runs', 'nope_summary.json')}: no such summary: run \`npx vitest bench\` with that run_label first, or check --output-dir\n`);
     writeFileSync(join(dir, 'runs', 'old_summary.json'), JSON.stringify({ ...kneeSummary(), version: 99 }));
     const old = run(dir, 'old', '--output-dir', 'runs');
     expect(old.code).toBe(2);
     expect(old.stderr.trim().split('\n')).toHaveLength(1);
     expect(old.stderr).toContain(`${join(dir, 'runs', 'old_summary.json')}: summary format version 99, this loadbench reads versions 1 and 2`);
-    expect(run(dir).stderr).toContain('usage: npm run report -- <run_label>');
+    const usage = run(dir);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe('loadbench report: expected 1 argument, got none (usage: loadbench report <run_label> [--config config.yaml] [--output-dir runs]; see loadbench report --help)\n');
   }, 30_000);
 });

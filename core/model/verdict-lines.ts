@@ -1,0 +1,68 @@
+/**
+ * The lines that state a level's verdict, as the console prints them and the summary's
+ * `outcome.failures` stores them: every output that tells a failure (console, JUnit, GitHub
+ * annotations) words it with these. Pure functions of the summary model.
+ */
+import type { BaselineCheck, BaselineLevelVerdict, SloMetric, SloVerdict } from './summary.ts';
+
+const UNITS: Record<SloMetric, string> = {
+  p50_ms: 'ms',
+  p95_ms: 'ms',
+  p99_ms: 'ms',
+  error_rate_pct: '%',
+  min_throughput_rps: 'req/s',
+};
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** One line per broken threshold: scenario, level, metric, measured value and limit. */
+export function describeSloFailures(scenario: string, concurrency: number, verdict: SloVerdict): string[] {
+  return verdict.checks
+    .filter((c) => !c.pass)
+    .map((c) => {
+      const unit = UNITS[c.metric];
+      const op = c.metric === 'min_throughput_rps' ? '>=' : '<=';
+      if (c.no_data) {
+        return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric}: no successful request to measure, limit ${op} ${c.limit} ${unit}`;
+      }
+      return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric} = ${round(c.value)} ${unit}, limit ${op} ${c.limit} ${unit}`;
+    });
+}
+
+const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = {
+  p95_ms: (x) => `p95 ${x.baseline} ms -> ${x.value} ms (${x.change >= 0 ? '+' : ''}${x.change} %, allowed +${x.limit} %)`,
+  throughput_rps: (x) => `throughput ${x.baseline} -> ${x.value} req/s (${x.change >= 0 ? '+' : ''}${x.change} %, allowed -${x.limit} %)`,
+  error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${x.change >= 0 ? '+' : ''}${x.change} points, allowed +${x.limit})`,
+};
+
+const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
+
+function machineNote(v: BaselineLevelVerdict): string {
+  return v.client_bound
+    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+    : '';
+}
+
+/** One line per exceeded tolerance: scenario, level, metric, baseline value, new value, change. */
+export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): string[] {
+  return verdicts.flatMap((v) =>
+    v.checks
+      .filter((x) => !x.pass)
+      .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}${machineNote(v)}`),
+  );
+}
+
+/** One line per level that could not be judged. */
+export function describeBaselineWarnings(verdicts: BaselineLevelVerdict[]): string[] {
+  return verdicts
+    .filter((v) => v.status === 'skipped' || v.status === 'not_in_baseline')
+    .map((v) => `Baseline check skipped: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${v.reason}`);
+}
+
+/** The `reason` of a skipped level that could not run (an unexpected error), before the error's message. */
+export const FAILED_TO_RUN = 'failed to run';
+
+/** The failure line of a level that could not run. */
+export function describeLevelError(scenario: string, concurrency: number, error: string): string {
+  return `Level failed to run: scenario "${scenario}" at concurrency ${concurrency}: ${error}`;
+}
