@@ -95,7 +95,7 @@ beforeAll(async () => {
   tarball = join(scratch, info!.filename);
   const paths = info!.files.map((f) => f.path);
   // Only what runs: built JavaScript, declarations, templates and init's files; no sources, tests or build state.
-  expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md'].includes(p))).toEqual([]);
+  expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))).toEqual([]);
   expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts') && !p.startsWith('dist/cli/init-files/'))).toEqual([]);
   expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/plugin/index.js', 'dist/cli/loadbench.js', 'dist/engine/level-thread.js', 'dist/reporters/templates/report.md.mustache']));
   expect(paths).not.toContain('dist/.tsbuildinfo');
