@@ -131,7 +131,8 @@ export class ResourceWatch {
     const whole = this.#sampler.summarize({ startMs, endMs });
     if (!whole.available) return { available: false, reason: whole.reason };
     const perSecond: ResourceSummary[] = [];
-    for (let t = startMs; t < endMs - 1; t += 1000) {
+    // Whole seconds; a tail under half a second is too short to be a rate worth drawing.
+    for (let t = startMs; t + 500 <= endMs; t += 1000) {
       const bucket = this.#sampler.summarize({ startMs: t, endMs: Math.min(t + 1000, endMs) });
       if (bucket.available) perSecond.push(bucket);
     }

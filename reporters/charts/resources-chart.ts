@@ -10,30 +10,35 @@ import type { MeasuredLevel, RunSummary, ScenarioSummary } from '../../core/mode
 import { DASH, colorAt, lineChartConfig, log2AxisRange } from './line-chart.ts';
 import { measured } from './run-charts.ts';
 
-const LAUNCHERS = 'launchers (sh, npm, …)';
+/** Processes below this many cores at every level share one band (launchers, helper processes). */
+const MINOR_CORES = 0.02;
 
 /** The scenario the chart shows: the first with resource figures. */
 function chartedScenario(summary: RunSummary): ScenarioSummary | undefined {
   return summary.scenarios.find((s) => measured(s).some((l) => l.resources?.available));
 }
 
-/** The stacked bands: one per process label (wrappers together), in the order they first appear. */
-function processBands(levels: MeasuredLevel[]): string[] {
-  const labels: string[] = [];
-  let launchers = false;
+/**
+ * The stacked bands: one per process label that used at least {@link MINOR_CORES} at some level,
+ * in the order they first appear; the rest (launchers such as sh or npm, idle helpers) share one.
+ */
+function processBands(levels: MeasuredLevel[]): { labels: string[]; minor: string[] } {
+  const peak = new Map<string, number>();
   for (const l of levels) {
     for (const p of availableResources(l.resources)?.processes ?? []) {
-      if (p.wrapper) launchers = true;
-      else if (!labels.includes(p.label)) labels.push(p.label);
+      const key = p.wrapper ? `\u0000${p.label}` : p.label;
+      peak.set(key, Math.max(peak.get(key) ?? 0, p.mean_cores));
     }
   }
-  return launchers ? [...labels, LAUNCHERS] : labels;
+  const labels = [...peak].filter(([k, v]) => !k.startsWith('\u0000') && v >= MINOR_CORES).map(([k]) => k);
+  const minor = [...peak.keys()].filter((k) => !labels.includes(k)).map((k) => k.replace('\u0000', ''));
+  return { labels, minor };
 }
 
-function coresOf(l: MeasuredLevel, band: string): number | null {
+function coresOf(l: MeasuredLevel, labels: string[], band: string | undefined): number | null {
   const r = availableResources(l.resources);
   if (!r) return null;
-  const ps = band === LAUNCHERS ? r.processes.filter((p) => p.wrapper) : r.processes.filter((p) => !p.wrapper && p.label === band);
+  const ps = r.processes.filter((p) => (band === undefined ? p.wrapper || !labels.includes(p.label) : !p.wrapper && p.label === band));
   return ps.reduce((sum, p) => sum + p.mean_cores, 0);
 }
 
@@ -58,7 +63,11 @@ export function resourcesChart(summary: RunSummary): ChartConfiguration<'line'> 
       yAxisID: 'y',
     });
   };
-  bands.forEach((band, i) => area(`${band} (system under test)`, colorAt(i), (l) => coresOf(l, band)));
+  bands.labels.forEach((band, i) => area(`${band} (system under test)`, colorAt(i), (l) => coresOf(l, bands.labels, band)));
+  if (bands.minor.length) {
+    const names = [...new Set(bands.minor.map((m) => m.replace(/ \d+$/, '')))];
+    area(`other processes of the system under test (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''})`, '#bcbd22', (l) => coresOf(l, bands.labels, undefined));
+  }
   area('loadbench (load generator)', '#7f7f7f', (l) => availableResources(l.resources)?.generator?.mean_cores ?? 0);
   area('other work on the machine', '#c7c7c7', (l) => availableResources(l.resources)?.machine?.other_cores ?? 0);
   const cores = Math.max(0, ...levels.map((l) => availableResources(l.resources)?.machine?.cores ?? 0));
@@ -102,5 +111,7 @@ export function resourcesChart(summary: RunSummary): ChartConfiguration<'line'> 
 export function targetCpuPoints(l: MeasuredLevel, t0Ms: number): { x: number; y: number }[] {
   const r = availableResources(l.resources);
   if (!r?.target) return [];
-  return r.timeline.map((p) => ({ x: Math.round((p.t_ms + 500 - t0Ms) / 10) / 100, y: p.target_cores }));
+  const end = l.started_at_ms + l.duration_s * 1000;
+  // Each point in the middle of its second (the last one may be shorter).
+  return r.timeline.map((p) => ({ x: Math.round((p.t_ms + Math.min(1000, Math.max(0, end - p.t_ms)) / 2 - t0Ms) / 10) / 100, y: p.target_cores }));
 }

@@ -15,6 +15,8 @@ import type { MeasuredLevel } from '../../core/model/summary.ts';
 export const CPU_BOUND_CORES = 0.85;
 /** The machine's CPUs this busy (share of all cores) leave nothing to grow into. */
 export const MACHINE_BUSY_PCT = 90;
+/** Roles below this many cores are left out of the sentence. */
+const MINOR_CORES = 0.05;
 
 /** What limited one level, as far as CPU figures tell. */
 export interface Bottleneck {
@@ -51,7 +53,9 @@ function roleUse(g: { role: string; processes: ProcessResources[]; mean: number;
 }
 
 /** "while each worker used 0.30" for the other roles. */
-function others(gs: { role: string; processes: ProcessResources[]; mean: number; max: number }[]): string {
+function others(all: { role: string; processes: ProcessResources[]; mean: number; max: number }[]): string {
+  // Helpers that hardly ran (a compiler service, an idle sidecar) would only lengthen the sentence.
+  const gs = all.filter((g) => g.max >= MINOR_CORES);
   if (gs.length === 0) return '';
   return ` while ${gs
     .slice(0, 3)
@@ -68,12 +72,14 @@ export function levelBottleneck(l: MeasuredLevel): Bottleneck | undefined {
   const gs = roles(r);
   const target = r.target ? `the system under test ${c2(r.target.mean_cores)}` : undefined;
   const generator = r.generator ? `loadbench ${c2(r.generator.mean_cores)}` : undefined;
-  if (m && m.mean_cpu_pct >= MACHINE_BUSY_PCT) {
+  // Time the hypervisor gave to other guests is CPU this machine did not have either.
+  if (m && m.mean_cpu_pct + m.steal_pct >= MACHINE_BUSY_PCT) {
     const split = [target, generator, `other work ${c2(m.other_cores)}`].filter(Boolean).join(', ');
+    const steal = m.steal_pct >= 1 ? `, and ${m.steal_pct.toFixed(0)} % was taken by the hypervisor (steal)` : '';
     return {
       concurrency,
       kind: 'machine',
-      text: `the machine's CPU was ${m.mean_cpu_pct.toFixed(0)} % busy (cores used of ${m.cores}: ${split}): the machine, not the system's design, is the limit`,
+      text: `the machine's CPU was ${m.mean_cpu_pct.toFixed(0)} % busy (cores used of ${m.cores}: ${split})${steal}: the machine, not the system's design, is the limit`,
     };
   }
   const top = gs[0];
