@@ -116,6 +116,8 @@ function addTargetCpu(config: ChartConfiguration<'line'>, summary: RunSummary, t
   }
   if (points.length === 0) return;
   points.sort((a, b) => a.x - b.x);
+  const subtitle = (config.options!.plugins as { subtitle: { text: string } }).subtitle;
+  subtitle.text = `${subtitle.text}; dotted: CPU of the system under test`;
   config.data.datasets.push({
     label: 'CPU of the system under test (cores, right axis)',
     data: points as { x: number; y: number }[],
