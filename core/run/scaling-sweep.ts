@@ -7,7 +7,7 @@
 import type { LoadbenchConfig } from '../config/schema.ts';
 import type { LevelRecord } from '../model/build-summary.ts';
 import { scalingPrefix, type RunOutputs, type ScalingRunResult } from '../model/outputs.ts';
-import type { RunOutcome, ScenarioSnapshot } from '../model/summary.ts';
+import { isMeasured, type RunOutcome, type ScenarioSnapshot } from '../model/summary.ts';
 import type { LevelRun } from '../scenario/resolve.ts';
 import type { ReplicaConfig } from './scaling.ts';
 import { Sweep, outcomeOf, type LevelVerdict, type SweepResult } from './sweep.ts';
@@ -113,7 +113,10 @@ export class ScalingSweep implements Orchestrator {
   }
 
   record(record: LevelRecord, error?: string): LevelVerdict {
-    return this.#count(record.replicas).sweep.record(record, error);
+    const count = this.#count(record.replicas);
+    // Levels of a count never reached (skipped after an interrupt) are not a run of it: nothing is written for them.
+    if (!this.#activated.includes(count.replicas) && record.level.status === 'skipped' && error === undefined) return { failures: [], warnings: [] };
+    return count.sweep.record(record, error);
   }
 
   addGeneratorPid(pid: number): void {
@@ -147,7 +150,10 @@ export class ScalingSweep implements Orchestrator {
         const result = await c.sweep.finish(c.replicas === running ? interruptedBy : undefined);
         runs.push({ ...result, replicas: c.replicas, label });
       }
-      const measured = runs.filter((r): r is typeof r & { summary: NonNullable<SweepResult['summary']> } => r.summary !== undefined);
+      // Counts with at least one measured level (a count whose target never started has none).
+      const measured = runs.filter(
+        (r): r is typeof r & { summary: NonNullable<SweepResult['summary']> } => r.summary?.scenarios.some((s) => s.levels.some(isMeasured)) ?? false,
+      );
       const written = runs.flatMap((r) => r.written);
       const failures = runs.flatMap((r) => r.outcome.failures.map((f) => `${r.label}: ${f}`));
       if (measured.length >= 2 && this.#outputs.writeScaling) {
@@ -166,7 +172,7 @@ export class ScalingSweep implements Orchestrator {
       const outcome = combinedOutcome(runs.map((r) => r.outcome), failures, interruptedBy);
       const verdict = outcome.status === 'pass' ? 'every replica count passed' : outcome.status === 'interrupted' ? 'interrupted' : `${failures.length} failure(s)`;
       this.#log(`loadbench: scaling sweep: ${verdict} (exit code ${outcome.exit_code})`);
-      return { summary: measured.at(-1)?.summary, outcome, written, runs };
+      return { summary: measured.at(-1)?.summary ?? runs.at(-1)?.summary, outcome, written, runs };
     } finally {
       await this.stopTarget();
     }

@@ -68,6 +68,7 @@ export class Sweep {
   #resources: ResourceWatch | undefined;
   #resourceInfo: RunSummary['resources'];
   #ensured = false;
+  #startError: Error | undefined;
   readonly #generatorPids = new Set<number>();
   readonly #scaling: ReplicaRun | undefined;
 
@@ -106,16 +107,23 @@ export class Sweep {
    * @throws TargetError as {@link start}
    */
   async ensureTarget(): Promise<void> {
+    // A target that could not start fails every later level of this run with the same reason.
+    if (this.#startError) throw this.#startError;
     if (this.#ensured) return;
     this.#ensured = true;
     const { config, root } = this;
     const start = config.target.start;
-    if (start) {
-      this.#log(`loadbench: starting the target: ${start.command}`);
-      this.#target = await startTarget(start, config.target.url, root);
-      this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
-    } else {
-      await checkTargetListening(config.target.url);
+    try {
+      if (start) {
+        this.#log(`loadbench: starting the target: ${start.command}`);
+        this.#target = await startTarget(start, config.target.url, root);
+        this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
+      } else {
+        await checkTargetListening(config.target.url);
+      }
+    } catch (error) {
+      this.#startError = error as Error;
+      throw error;
     }
     this.#resources = new ResourceWatch(config, this.#target?.pid);
     for (const pid of this.#generatorPids) this.#resources.addGeneratorPid(pid);

@@ -159,6 +159,27 @@ describe('a scaling sweep through runSweep()', () => {
     expect(lines.at(-1)).toBe(`loadbench: scaling sweep: ${summary.outcome!.failures.length} failure(s) (exit code 1)`);
   }, 60_000);
 
+  it('a count whose target cannot start fails each of its levels with the reason; the other counts still run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loadbench-scaling-fail-'));
+    const port = await closedPort();
+    const config = sweepConfig(port, { slo: {}, scaling: { replicas: [3, 1] } });
+    (config.target.start as Record<string, unknown>).env = { FAIL_AT: '3' };
+    const lines: string[] = [];
+    const summary = await runSweep({ root, config, scenarios: [{ name: 'get' }], log: (l) => lines.push(l) });
+    expect(summary.outcome?.exit_code).toBe(1);
+    const three = await readRunSummary(join(root, 'runs/scale-3x_summary.json'));
+    expect(three.scenarios[0]!.levels.map((l) => l.status)).toEqual(['skipped', 'skipped']);
+    expect(three.outcome?.failures).toHaveLength(2);
+    for (const f of three.outcome!.failures) expect(f).toMatch(/target\.start\.command exited \(code 1\).*cannot start 3 replicas/s);
+    // Started once, not once per level.
+    expect(lines.filter((l) => l.endsWith(' 3')).filter((l) => l.startsWith('loadbench: starting the target:'))).toHaveLength(1);
+    const one = await readRunSummary(join(root, 'runs/scale-1x_summary.json'));
+    expect(one.outcome?.status).toBe('pass');
+    // One count measured: no comparison, and the run says why.
+    expect(existsSync(join(root, 'runs/scale_scaling_report.md'))).toBe(false);
+    expect(lines).toContain('loadbench: no scaling comparison (scale_scaling_*): it needs at least two measured replica counts, this run has 1');
+  }, 60_000);
+
   it('an interrupt during the second count keeps the first count as measured and its verdict', async () => {
     const root = mkdtempSync(join(tmpdir(), 'loadbench-scaling-int-'));
     const port = await closedPort();
