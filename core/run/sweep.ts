@@ -68,6 +68,7 @@ export class Sweep {
   #resources: ResourceWatch | undefined;
   #resourceInfo: RunSummary['resources'];
   #ensured = false;
+  #deferred = false;
   #startError: Error | undefined;
   readonly #generatorPids = new Set<number>();
   readonly #scaling: ReplicaRun | undefined;
@@ -99,6 +100,7 @@ export class Sweep {
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     await this.#readBaseline();
     if (options.target !== false) await this.ensureTarget();
+    else this.#deferred = true;
   }
 
   /**
@@ -111,6 +113,8 @@ export class Sweep {
     if (this.#startError) throw this.#startError;
     if (this.#ensured) return;
     this.#ensured = true;
+    // A replica count of a scaling sweep starts when its target does, not when the sweep did.
+    if (this.#deferred) this.#startedAt = new Date();
     const { config, root } = this;
     const start = config.target.start;
     try {

@@ -21,7 +21,11 @@ import { closedPort } from '../helpers/servers.ts';
 const OUT = `runs/.e2e-scaling-${process.pid}`;
 afterAll(() => rmSync(join(REPO_ROOT, OUT), { recursive: true, force: true }));
 
-async function scalingRun(label: string, change: (config: Record<string, any>) => void = () => undefined) {
+async function scalingRun(
+  label: string,
+  change: (config: Record<string, any>) => void = () => undefined,
+  onOutput: (output: string, child: ReturnType<typeof spawn>) => void = () => undefined,
+) {
   const port = await closedPort();
   const config = parseYaml(readFileSync(join(REPO_ROOT, 'config.yaml'), 'utf8')) as Record<string, any>;
   expect(config.scaling, 'the shipped config keeps its quick default sweep').toBeUndefined();
@@ -48,8 +52,12 @@ async function scalingRun(label: string, change: (config: Record<string, any>) =
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c));
-    child.stderr.on('data', (c: Buffer) => (out += c));
+    const collect = (c: Buffer): void => {
+      out += c;
+      onOutput(out, child);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (c) => {
       clearTimeout(timer);
@@ -117,5 +125,33 @@ describe('the scaling sweep on the reference system', () => {
     expect(one.outcome?.status).toBe('fail');
     expect(two.outcome?.status).toBe('fail');
     expect(existsSync(join(dir, 'e2e-scale-slo_scaling_report.md'))).toBe(true);
+  }, 150_000);
+
+  it('Ctrl-C during the second count: exit 130, the first count keeps its verdict, the second is written as interrupted', async () => {
+    let sent = false;
+    const { code, output, port, dir } = await scalingRun(
+      'e2e-scale-int',
+      (config) => {
+        config.workload.duration_seconds = 3;
+      },
+      (out, child) => {
+        // A second into the first level at 2 workers.
+        if (!sent && out.includes('run "e2e-scale-int-2x"') && out.split('loadbench: target ready').length === 3) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 1500);
+        }
+      },
+    );
+    expect(code, output).toBe(130);
+    const one = await readRunSummary(join(dir, 'e2e-scale-int-1x_summary.json'));
+    expect(one.outcome?.status).toBe('pass');
+    expect(measuredLevels(one.scenarios[0]!).map((l) => l.status)).toEqual(['measured', 'measured']);
+    const two = await readRunSummary(join(dir, 'e2e-scale-int-2x_summary.json'));
+    expect(two.interrupted).toBe(true);
+    expect(two.outcome?.status).toBe('interrupted');
+    expect(two.scenarios[0]!.levels[0]!.status).toBe('partial');
+    // Two counts with measured levels: the comparison is written all the same.
+    expect(existsSync(join(dir, 'e2e-scale-int_scaling_report.md'))).toBe(true);
+    expect(await isListening('127.0.0.1', port)).toBe(false);
   }, 150_000);
 });
