@@ -18,3 +18,5 @@ export type {
   SkippedLevel,
   SloSpec,
 } from './core/model/summary.ts';
+// Resources of the system under test and the scaling sweep (issue 16).
+export type { LevelResources, ProcessResources, ReplicaRun, RunResources } from './core/model/resources.ts';

@@ -10,8 +10,9 @@ export type { RunSweepOptions };
  * baseline, writes every output under `output_dir`, and stops the target on every path.
  *
  * Resolves to the run summary (what `<run_label>_summary.json` holds); its `outcome` carries the
- * verdict (`pass`, `fail`, `interrupted`) and the exit code a command line would use. Never
- * calls `process.exit`.
+ * verdict (`pass`, `fail`, `interrupted`) and the exit code a command line would use. With
+ * `scaling:` in the config, it is the last replica count's summary, and its `outcome` covers every
+ * count (each count's own is in `<run_label>-<n>x_summary.json`). Never calls `process.exit`.
  *
  * @example
  * const summary = await runSweep({ config: 'config.yaml', scenarios: [{ name: 'submit' }] });
@@ -24,5 +25,6 @@ export async function runSweep(options: RunSweepOptions): Promise<RunSummary> {
     createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template, env: options.env }),
   );
   // Every scenario records its levels (run, skipped or failed), so a started run always has a summary.
-  return result.summary!;
+  // A scaling sweep: the last replica count's summary, with the verdict of the whole sweep.
+  return { ...result.summary!, outcome: result.outcome };
 }

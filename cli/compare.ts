@@ -3,19 +3,13 @@
  * writes overlay charts, a CSV and a Markdown report `<output_dir>/compare_<labels>_*` on how
  * throughput and latency scale between them.
  */
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join, relative } from 'node:path';
-import Mustache from 'mustache';
-import { COMPARE_OUTPUTS, outputDir, outputFile } from '../core/model/outputs.ts';
+import { relative } from 'node:path';
+import { outputDir, outputFile } from '../core/model/outputs.ts';
 import { readRunSummary } from '../core/model/read-summary.ts';
-import { renderChartPng } from '../reporters/charts/render-chart.ts';
-import { compareRuns, replicasFromNumNodes, type CompareInput } from '../reporters/compare/compare-model.ts';
-import { compareCharts, compareReportView, formatCompareCsv } from '../reporters/compare/compare-outputs.ts';
-import { writeFileAtomic } from '../reporters/write/write-atomic.ts';
+import { replicasFromNumNodes, type CompareInput } from '../reporters/compare/compare-model.ts';
+import { comparisonLines, writeComparison } from '../reporters/compare/write-compare.ts';
 import { UsageError, defineCommand } from './command.ts';
-
-const TEMPLATE = new URL('../reporters/templates/compare.md.mustache', import.meta.url);
 
 export default defineCommand({
   name: 'compare',
@@ -49,28 +43,13 @@ export default defineCommand({
       inputs.push({
         label,
         summary,
-        replicas: replicas?.[i] ?? fromNodes ?? 1,
-        replicasFrom: replicas ? 'command line' : fromNodes !== undefined ? 'num_nodes' : 'unknown (assumed 1)',
+        replicas: replicas?.[i] ?? summary.scaling?.replicas ?? fromNodes ?? 1,
+        replicasFrom: replicas ? 'command line' : summary.scaling ? 'scaling sweep' : fromNodes !== undefined ? 'num_nodes' : 'unknown (assumed 1)',
       });
     }
-    const comparison = compareRuns(inputs, cpus().length);
     const prefix = `compare_${positionals.join('_')}`;
-    const out = outputDir(root, dir);
-    const written: string[] = [];
-    const put = async (suffix: string, data: string | Buffer): Promise<void> => {
-      const path = join(out, `${prefix}${suffix}`);
-      await writeFileAtomic(path, data);
-      written.push(path);
-    };
-    const charts = compareCharts(comparison);
-    await put(COMPARE_OUTPUTS.throughputChart, renderChartPng(charts.throughput));
-    await put(COMPARE_OUTPUTS.latencyChart, renderChartPng(charts.p95_latency));
-    await put(COMPARE_OUTPUTS.errorRateChart, renderChartPng(charts.error_rate));
-    await put(COMPARE_OUTPUTS.summaryCsv, formatCompareCsv(comparison));
-    await put(COMPARE_OUTPUTS.report, Mustache.render(await readFile(TEMPLATE, 'utf8'), compareReportView(comparison, prefix)));
-    for (const line of comparison.scaling) io.out(line);
-    for (const line of comparison.differences) io.out(`note: ${line}`);
-    for (const line of comparison.caveats) io.out(`caveat: ${line}`);
+    const { comparison, written } = await writeComparison(inputs, { dir: outputDir(root, dir), prefix, cpuCount: cpus().length });
+    for (const line of comparisonLines(comparison)) io.out(line);
     io.out(`loadbench compare: wrote ${written.map((p) => relative(root, p)).join(', ')}`);
     return 0;
   },

@@ -5,7 +5,7 @@ import { BaseSequencer, BenchmarkReporter, type TestSpecification } from 'vitest
 import { loadConfig, type LoadedConfig } from '../core/config/load-config.ts';
 import { ConfigError, OutputPathError } from '../core/errors.ts';
 import { outputDir } from '../core/model/outputs.ts';
-import { Sweep } from '../core/run/sweep.ts';
+import { createOrchestrator, type Orchestrator } from '../core/run/orchestrator.ts';
 import { createRunOutputs } from '../reporters/write/run-outputs.ts';
 import { benchSocketPath } from './bench-channel.ts';
 import type { ProvidedLoadbench } from './provided.ts';
@@ -72,12 +72,20 @@ export function loadbench(options: LoadbenchPluginOptions = {}): Plugin {
       }
       const { config } = loaded;
       const benchSocket = benchSocketPath();
-      const sweep = new Sweep({
-        config,
-        root,
-        outputs: createRunOutputs({ root, outputDir: config.output_dir, runLabel: config.run_label, templatePath: config.report.template }),
-        log: (line) => process.stdout.write(`${line}\n`),
-      });
+      let sweep: Orchestrator;
+      try {
+        sweep = createOrchestrator({
+          config,
+          root,
+          env: process.env,
+          // A scaling sweep reads config.yaml again for each replica count, with its count in scaling.env.
+          reload: (env) => loadConfig(loaded.path, root, env).config,
+          makeOutputs: (c) => createRunOutputs({ root, outputDir: c.output_dir, runLabel: c.run_label, templatePath: c.report.template }),
+          log: (line) => process.stdout.write(`${line}\n`),
+        });
+      } catch (error) {
+        return exitOnConfigError(error);
+      }
       const provided: ProvidedLoadbench = { config, configPath: loaded.path, root, benchSocket };
       return {
         test: {

@@ -9,6 +9,7 @@ import { relative } from 'node:path';
 import type * as Vitest from 'vitest';
 import { loadConfig } from '../core/config/load-config.ts';
 import { outputFile } from '../core/model/outputs.ts';
+import { runLabelOf } from '../core/run/orchestrator.ts';
 import { interruptSignal } from '../core/run/interrupt.ts';
 import { ScenarioRunner } from '../core/run/scenario-runner.ts';
 import type { ScenarioOptions } from '../core/scenario/options.ts';
@@ -62,12 +63,15 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
   const provided = providedConfig(v);
   const { config, root } = provided;
   const s = resolveScenario(name, options, config);
-  const runner = new ScenarioRunner(s, outputFile(root, config.output_dir, config.run_label, 'raw'));
+  const runner = new ScenarioRunner(s, (run) => outputFile(root, config.output_dir, runLabelOf(config, run.replicas), 'raw'));
   const runs = levelRuns(s);
   // The scenario() call in its bench file: where CI annotations of its broken SLOs point.
   const callSite = benchFileCallSite();
-  v.describe(name, () => {
-    runs.forEach((run, index) => {
+  // A scaling sweep: one suite per replica count inside the scenario's (`submit > 2x > concurrency 8`).
+  const byReplicas = new Map<number | undefined, { run: LevelRun; index: number }[]>();
+  runs.forEach((run, index) => byReplicas.set(run.replicas, [...(byReplicas.get(run.replicas) ?? []), { run, index }]));
+  const declare = (entries: { run: LevelRun; index: number }[]): void => {
+    entries.forEach(({ run, index }) => {
       let handle: TaskHandle | undefined;
       v.bench(
         levelTaskName(run, s.repetitions),
@@ -85,10 +89,10 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
               },
               index === runs.length - 1,
             );
-            handle?.setMeta({ record: { scenario: snapshot, level } });
+            handle?.setMeta({ record: { scenario: snapshot, level, ...ScenarioRunner.replicasOf(run) } });
           } catch (error) {
             await runner.close();
-            handle?.setMeta({ record: { scenario: snapshot, level: runner.skipped(run, 'failed to run') }, error: (error as Error).message });
+            handle?.setMeta({ record: { scenario: snapshot, level: runner.skipped(run, 'failed to run'), ...ScenarioRunner.replicasOf(run) }, error: (error as Error).message });
           } finally {
             to?.send({ type: 'level-end' });
           }
@@ -97,5 +101,11 @@ export function scenario(name: string, options: ScenarioOptions = {}): void {
       );
       handle = captureLastTask();
     });
+  };
+  v.describe(name, () => {
+    for (const [replicas, entries] of byReplicas) {
+      if (replicas === undefined) declare(entries);
+      else v.describe(`${replicas}x`, () => declare(entries));
+    }
   });
 }

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import type { UserConsoleLog } from 'vitest';
 import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node';
 import { LoadbenchError } from '../core/errors.ts';
-import type { Sweep } from '../core/run/sweep.ts';
+import type { Orchestrator } from '../core/run/orchestrator.ts';
 import { ProgressDisplay, type DisplayStream } from '../reporters/progress/progress-display.ts';
 import { listenForBenches } from './bench-channel.ts';
 import { formatError, formatLevelLines, formatSuiteLine, type Style } from './render.ts';
@@ -11,7 +11,7 @@ import { deferVitestSignalExit, hasFailedTest, markFailed, readLevelMeta } from 
 /** Options of {@link LoadbenchVitestReporter}. */
 export interface LoadbenchVitestReporterOptions {
   /** The run's orchestrator; this reporter only forwards Vitest's events to it. */
-  sweep: Sweep;
+  sweep: Orchestrator;
   /** Where human-readable lines go (default: stdout). */
   log?: (line: string) => void;
   /** Unix socket of the bench channel (progress, the go-ahead before each level). */
@@ -29,7 +29,7 @@ export interface LoadbenchVitestReporterOptions {
  * tinybench table. A level that broke an SLO or the baseline is also failed in Vitest's own state.
  */
 export class LoadbenchVitestReporter implements Reporter {
-  readonly #sweep: Sweep;
+  readonly #sweep: Orchestrator;
   readonly #log: (line: string) => void;
   readonly #display: ProgressDisplay;
   readonly #style: Style;
@@ -76,7 +76,11 @@ export class LoadbenchVitestReporter implements Reporter {
       this.#progress = await listenForBenches(socket, {
         onMessage: (m) => {
           if (m.type === 'progress') this.#display.update(m.event);
-          else if (m.type === 'hello') this.#workerPids.add(m.pid);
+          else if (m.type === 'hello') {
+            this.#workerPids.add(m.pid);
+            // The bench process runs the levels: it is the load generator in the resource figures.
+            this.#sweep.addGeneratorPid(m.pid);
+          }
           else this.#display.clear();
         },
         beforeLevel: (scenario, run) => this.#sweep.beforeLevel(scenario, run),

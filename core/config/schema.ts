@@ -99,6 +99,54 @@ const targetStartSchema = z.strictObject({
   env: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
 });
 
+// --- target.monitor and scaling (issue 16) ---
+
+/** `{{replicas}}`: where a scaling sweep puts the replica count (target.start.command, its env, report.num_nodes, baseline.file). */
+export const REPLICAS_PLACEHOLDER = '{{replicas}}';
+
+/**
+ * `target.monitor`: processes of a target loadbench did not start, sampled like the ones it did:
+ * pids, a regular expression over command lines, a cgroup (`docker:<id>`, `systemd:<unit>`, a path).
+ */
+export const monitorSchema = z
+  .strictObject({
+    pids: z.union([z.number().int().positive(), z.array(z.number().int().positive()).min(1)]).transform((p) => (Array.isArray(p) ? p : [p])).optional(),
+    pattern: z
+      .string()
+      .min(1)
+      .refine(
+        (p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'expected a regular expression over command lines, e.g. "gateway\\.ts|worker\\.ts"' },
+      )
+      .optional(),
+    cgroup: z.string().min(1).optional(),
+    /** Whether the children of the given pids and pattern matches count too (default true). */
+    descendants: z.boolean().default(true),
+  })
+  .refine((m) => m.pids !== undefined || m.pattern !== undefined || m.cgroup !== undefined, {
+    message: 'expected at least one of pids, pattern or cgroup, e.g. pattern: "gateway"',
+  });
+
+/** `scaling:`: run the whole sweep once per replica count, the target restarted for each. */
+export const scalingSchema = z.strictObject({
+  replicas: z
+    .array(z.number().int().positive().max(1000))
+    .min(1, { message: 'expected at least one replica count, e.g. [1, 2, 4]' })
+    .refine((r) => new Set(r).size === r.length, { message: 'expected each replica count once, e.g. [1, 2, 4]' }),
+  /** The environment variable the target reads its replica count from, e.g. WORKERS. */
+  env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name such as WORKERS' })
+    .optional(),
+});
+
 export const targetSchema = z.strictObject({
   url: urlSchema,
   method: z
@@ -108,6 +156,8 @@ export const targetSchema = z.strictObject({
   token: tokenSchema.optional(),
   headers: headersSchema.default({}),
   start: targetStartSchema.optional(),
+  /** Resource sampling of a target loadbench did not start (issue 16). */
+  monitor: monitorSchema.optional(),
 });
 
 const concurrencyLevels = z
@@ -185,8 +235,26 @@ export const configSchema = z
     stop_on_slo_failure: z.boolean().default(false),
     baseline: baselineSchema.optional(),
     report: reportSchema,
+    /** The scaling sweep (issue 16). */
+    scaling: scalingSchema.optional(),
   })
   .superRefine((config, ctx) => {
+    // The scaling sweep restarts the target for each count: loadbench must start it, and tell it the count.
+    if (config.scaling) {
+      if (!config.target.start) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scaling'],
+          message: 'needs target.start: loadbench restarts the target for each replica count, so it must be the one that starts it',
+        });
+      } else if (config.scaling.env === undefined && !config.target.start.command.includes(REPLICAS_PLACEHOLDER)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scaling'],
+          message: `neither scaling.env nor ${REPLICAS_PLACEHOLDER} in target.start.command: expected one, e.g. env: WORKERS, so that the target learns its replica count`,
+        });
+      }
+    }
     const w = config.workload;
     if ((w.duration_seconds === undefined) === (w.requests_per_level === undefined)) {
       ctx.addIssue({

@@ -12,6 +12,8 @@ import {
 export interface LevelRecord {
   scenario: ScenarioSnapshot;
   level: LevelResult;
+  /** In a scaling sweep, the replica count it ran at: which run it belongs to (issue 16). */
+  replicas?: number;
 }
 
 /** Inputs of {@link buildRunSummary} besides the level results. */

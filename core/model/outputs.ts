@@ -19,6 +19,8 @@ export const RUN_OUTPUTS = {
   timelineChart: '_timeline.png',
   report: '_report.md',
   junit: '_junit.xml',
+  // Resources of the system under test (issue 16).
+  resourcesChart: '_resources.png',
 } as const;
 
 /** A key of {@link RUN_OUTPUTS}. */
@@ -34,6 +36,8 @@ export const RUN_CHARTS: readonly { output: RunOutput; title: string }[] = [
   { output: 'errorRateChart', title: 'Error rate by category vs concurrency' },
   { output: 'distributionChart', title: 'Latency distribution (percentile curves) per level' },
   { output: 'timelineChart', title: 'Throughput and p95 per second over the run' },
+  // Issue 16; the report leaves it out when the run has no resource figures.
+  { output: 'resourcesChart', title: 'CPU cores per process of the system under test vs concurrency' },
 ];
 
 /** The files of a comparison of runs: `<output_dir>/compare_<labels><suffix>`. */
@@ -44,6 +48,18 @@ export const COMPARE_OUTPUTS = {
   summaryCsv: '_summary.csv',
   report: '_report.md',
 } as const;
+
+/** One replica count of a scaling sweep, measured (issue 16). */
+export interface ScalingRunResult {
+  label: string;
+  replicas: number;
+  summary: RunSummary;
+}
+
+/** The prefix of a scaling sweep's comparison files: `<sweep_label>_scaling`. */
+export function scalingPrefix(sweepLabel: string): string {
+  return `${sweepLabel}_scaling`;
+}
 
 /** Letters, digits, ".", "_" and "-": the run labels that are safe file-name prefixes everywhere. */
 export const SAFE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -91,6 +107,11 @@ export interface RunOutputs {
   writeAnalysis(summary: RunSummary): Promise<{ written: string[]; problems: string[] }>;
   /** The end-of-run text: the results table, the baseline table. */
   endText(summary: RunSummary): string[];
+  /**
+   * Writes the comparison of the runs of a scaling sweep (issue 16), `<output_dir>/<sweep_label>_scaling_*`:
+   * the outputs of `loadbench compare`. The paths written, and one line per file that could not be.
+   */
+  writeScaling?(runs: readonly ScalingRunResult[], sweepLabel: string): Promise<{ written: string[]; problems: string[]; lines: string[] }>;
   /**
    * Publishes the verdict of the finished run (its `outcome` final) where CI reads it: the JUnit
    * file and, on GitHub Actions, annotations and the step summary. The paths written, and one

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CATEGORIES, type LevelMeasurement } from '../../engine/types.ts';
+import { levelResourcesSchema, replicaRunSchema, runResourcesSchema } from './resources.ts';
 
 export { ERROR_CATEGORIES, ERROR_SAMPLE_LENGTH } from '../../engine/types.ts';
 export type { ErrorCategory, ErrorCounts, LatencyMs, TimelinePoint, GeneratorLoad, ProgressEvent } from '../../engine/types.ts';
@@ -118,6 +119,9 @@ const measuredFields = {
   timeline: z.array(timelinePointSchema),
   generator: generatorSchema,
   slo: sloVerdictSchema,
+  // --- resources of the system under test (issue 16), optional: older summaries have none ---
+  /** CPU and memory of each target process, the load generator and the machine during the level. */
+  resources: levelResourcesSchema.optional(),
 };
 
 /** A level that ran to its end. */
@@ -236,6 +240,11 @@ export const runSummarySchema = z.object({
   baseline: baselineReportSchema.optional(),
   /** Set when the run ended (absent in the files rewritten after each level). */
   outcome: outcomeSchema.optional(),
+  // --- resources and scaling sweep (issue 16), optional: older summaries have neither ---
+  /** What the resource sampler watched, or why it could not. */
+  resources: runResourcesSchema.optional(),
+  /** Set on each run of a scaling sweep (`scaling:` in config.yaml): its replica count. */
+  scaling: replicaRunSchema.optional(),
 });
 
 export type SloSpec = z.infer<typeof sloThresholdsSchema>;
@@ -276,7 +285,7 @@ export function measuredLevel(m: LevelMeasurement, slo: SloVerdict, repetition?:
 
 // The engine's measurement and the schema describe the same figures: a change to one must reach the other.
 type EngineFigures = Omit<LevelMeasurement, 'partial'>;
-type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition'>;
+type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition' | 'resources'>;
 const _sameFigures: [EngineFigures, SchemaFigures] extends [SchemaFigures, EngineFigures] ? true : never = true;
 void _sameFigures;
 

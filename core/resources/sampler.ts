@@ -126,6 +126,8 @@ export class ResourceSampler {
   readonly #processes = new Map<number, TrackedProcess>();
   readonly #roleOrdinals = new Map<string, number>();
   #generator: { info: TrackedProcess } | undefined;
+  /** Further loadbench processes (bench processes), by pid; never part of the target. */
+  readonly #helpers = new Map<number, { info?: TrackedProcess; startTicks?: number }>();
   #samples: ResourceSample[] = [];
   #nextId = 1;
   #lastScanMs = -Infinity;
@@ -180,6 +182,17 @@ export class ResourceSampler {
     this.#timer = setInterval(() => this.sampleNow(), this.#intervalMs);
     this.#timer.unref();
     return this.#availability;
+  }
+
+  /**
+   * Counts another process as part of loadbench's load generator (with `selfPid`): under Vitest
+   * the levels run in a bench process, not in the process that samples. It stays counted until
+   * it exits; it is never part of the target.
+   */
+  addGeneratorPid(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 0 || pid === this.#selfPid || this.#helpers.has(pid)) return;
+    this.#helpers.set(pid, {});
+    this.#members.delete(pid);
   }
 
   /** Stops sampling and closes kept files; the samples stay for summaries. Idempotent. */
@@ -292,7 +305,7 @@ export class ResourceSampler {
     const readings = new Map<number, ProcessReading>();
     const fresh: { pid: number; reading: ProcessReading; descendants: boolean }[] = [];
     const adopt = (pid: number, descendants: boolean, reading?: ProcessReading): void => {
-      if (pid === this.#selfPid || readings.has(pid)) return;
+      if (pid === this.#selfPid || readings.has(pid) || this.#helpers.has(pid)) return;
       const r = reading ?? fs.readProcess(pid, true);
       if (r === undefined) return;
       readings.set(pid, r);
@@ -397,6 +410,23 @@ export class ResourceSampler {
       }
       generator = this.#point(fs, this.#generator.info.id, self, undefined);
     }
+    const generatorProcesses: ProcessPoint[] = [];
+    for (const [pid, helper] of this.#helpers) {
+      const reading = fs.readProcess(pid, true);
+      if (reading === undefined || (helper.startTicks !== undefined && helper.startTicks !== reading.stat.startTicks)) {
+        // Exited (or its pid reused): its CPU up to the last sample stays in the history.
+        this.#helpers.delete(pid);
+        fs.forget(pid);
+        continue;
+      }
+      if (helper.info === undefined) {
+        const uptime = fs.readUptimeSeconds();
+        const startedMs = uptime === undefined ? tMs : Math.min(tMs, tMs - (uptime - reading.stat.startTicks / perSecond) * 1000);
+        helper.startTicks = reading.stat.startTicks;
+        helper.info = this.#track(fs, pid, reading, 'generator', startedMs, tMs);
+      }
+      generatorProcesses.push(this.#point(fs, helper.info.id, reading, undefined));
+    }
 
     let machine: MachinePoint | undefined;
     const cpu = fs.readMachineCpu();
@@ -416,6 +446,7 @@ export class ResourceSampler {
       tMs,
       target,
       ...(generator !== undefined && { generator }),
+      ...(generatorProcesses.length > 0 && { generatorProcesses }),
       ...(machine !== undefined && { machine }),
       ...(cgroupPoints.length > 0 && { cgroups: cgroupPoints }),
       cost: { wallUs: Math.round((performance.now() - wallStart) * 1000), cpuUs: used.user + used.system },

@@ -320,13 +320,32 @@ export function summarizeWindow(history: ResourceHistory, window: TimeWindow): R
   }
   const targetMean = meanRate(range, targetCpu);
 
+  // loadbench's own processes: this one and any bench process added with addGeneratorPid, each
+  // counted from its own series (a bench process may start or end within the window), then summed.
   let generator: UsageFigures | undefined;
-  const generatorPoints = pointsOf(range, (s) => s.generator);
-  const generatorInfo = [...history.processes.values()].find((p) => p.kind === 'generator');
-  if (generatorInfo !== undefined && generatorPoints.some((p) => p !== undefined)) {
-    const cpu = cpuSeries(range, generatorPoints, generatorInfo.startedMs);
-    const memory = memoryPeaks(range, generatorPoints);
-    generator = usage(meanRate(range, cpu), maxRate(range, cpu), memory.rss, memory.anon);
+  const generatorIds = new Set<number>();
+  for (const s of range.samples) {
+    if (s.generator !== undefined) generatorIds.add(s.generator.id);
+    for (const p of s.generatorProcesses ?? []) generatorIds.add(p.id);
+  }
+  const generatorParts: Series[] = [];
+  for (const id of generatorIds) {
+    const info = history.processes.get(id);
+    if (info === undefined) continue;
+    const points = pointsOf(range, (s) => (s.generator?.id === id ? s.generator : s.generatorProcesses?.find((p) => p.id === id)));
+    generatorParts.push(cpuSeries(range, points, info.startedMs));
+  }
+  if (generatorParts.length > 0) {
+    const cpu = sumSeries(generatorParts, length);
+    let rss = 0;
+    let anon = 0;
+    for (const k of range.inside) {
+      const s = range.samples[k]!;
+      const all = [...(s.generator !== undefined ? [s.generator] : []), ...(s.generatorProcesses ?? [])];
+      rss = Math.max(rss, all.reduce((sum, p) => sum + p.rssBytes, 0));
+      anon = Math.max(anon, all.reduce((sum, p) => sum + p.anonBytes, 0));
+    }
+    generator = usage(meanRate(range, cpu), maxRate(range, cpu), rss, anon);
   }
 
   const machine = machineSummary(range, targetMean, generator?.meanCores ?? 0);

@@ -90,6 +90,8 @@ export interface ResourceSample {
   readonly tMs: number;
   readonly target: readonly ProcessPoint[];
   readonly generator?: ProcessPoint;
+  /** Other processes of loadbench's own that generate load (a bench process under Vitest), see `addGeneratorPid`. */
+  readonly generatorProcesses?: readonly ProcessPoint[];
   readonly machine?: MachinePoint;
   readonly cgroups?: readonly CgroupPoint[];
   /** What taking this sample cost loadbench, µs: wall time (the event loop blocked) and process CPU (all threads). */

@@ -6,7 +6,9 @@ import type { ProgressEvent, RunSummary } from '../model/summary.ts';
 import type { ScenarioSpec } from '../scenario/options.ts';
 import { levelRuns, resolveScenario, scenarioSnapshot } from '../scenario/resolve.ts';
 import { ScenarioRunner } from './scenario-runner.ts';
-import { Sweep, type RunOutputs, type SweepResult } from './sweep.ts';
+import { type RunOutputs, type SweepResult } from './sweep.ts';
+import { createOrchestrator, runLabelOf } from './orchestrator.ts';
+import type { LevelRun } from '../scenario/resolve.ts';
 
 /** Options of {@link runSweepWith}. */
 export interface RunSweepOptions {
@@ -56,8 +58,8 @@ export async function runSweepWith(options: RunSweepOptions, makeOutputs: (confi
     const { name, ...scenarioOptions } = spec ?? ({} as ScenarioSpec);
     return resolveScenario(name, scenarioOptions, config);
   });
-  const rawPath = outputFile(root, config.output_dir, config.run_label, 'raw');
-  const sweep = new Sweep({ config, root, outputs: makeOutputs(config, root), log: options.log });
+  const rawPath = (run: LevelRun): string => outputFile(root, config.output_dir, runLabelOf(config, run.replicas), 'raw');
+  const sweep = createOrchestrator({ config, root, env, reload: (e) => resolveConfig(options.config, root, e), makeOutputs, log: options.log });
 
   const aborter = new AbortController();
   let interruptedBy: NodeJS.Signals | undefined;
@@ -89,10 +91,10 @@ export async function runSweepWith(options: RunSweepOptions, makeOutputs: (confi
             { signal: aborter.signal, onProgress: options.onProgress, beforeLevel: () => sweep.beforeLevel(snapshot, run) },
             i === runs.length - 1,
           );
-          sweep.record({ scenario: snapshot, level });
+          sweep.record({ scenario: snapshot, level, ...ScenarioRunner.replicasOf(run) });
         } catch (error) {
           await runner.close();
-          sweep.record({ scenario: snapshot, level: runner.skipped(run, 'failed to run') }, (error as Error).message);
+          sweep.record({ scenario: snapshot, level: runner.skipped(run, 'failed to run'), ...ScenarioRunner.replicasOf(run) }, (error as Error).message);
         }
       }
     }

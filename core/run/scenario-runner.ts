@@ -29,12 +29,17 @@ export const SKIP_REASONS = {
  */
 export class ScenarioRunner {
   readonly scenario: ResolvedScenario;
-  readonly #rawPath: string;
-  #stopped = false;
+  readonly #rawPath: string | ((run: LevelRun) => string);
+  /** Replica counts (0 outside a scaling sweep) whose later levels are skipped after an SLO failure. */
+  readonly #stopped = new Set<number>();
   #raw: RawCsvWriter | undefined;
+  #rawOpenAt: string | undefined;
 
-  /** `rawPath`: the run's raw CSV (appended to; written only when the scenario's `raw_csv` is on). */
-  constructor(scenario: ResolvedScenario, rawPath: string) {
+  /**
+   * `rawPath`: the run's raw CSV (appended to; written only when the scenario's `raw_csv` is on);
+   * in a scaling sweep, a function of the level run, since each replica count is its own run.
+   */
+  constructor(scenario: ResolvedScenario, rawPath: string | ((run: LevelRun) => string)) {
     this.scenario = scenario;
     this.#rawPath = rawPath;
   }
@@ -45,12 +50,18 @@ export class ScenarioRunner {
    */
   async run(run: LevelRun, context: LevelContext, last: boolean): Promise<LevelResult> {
     const s = this.scenario;
+    const stopKey = run.replicas ?? 0;
     try {
-      if (this.#stopped) return this.skipped(run, SKIP_REASONS.sloFailure);
+      if (this.#stopped.has(stopKey)) return this.skipped(run, SKIP_REASONS.sloFailure);
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
       await context.beforeLevel?.();
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
-      if (s.rawCsv) this.#raw ??= new RawCsvWriter(this.#rawPath);
+      if (s.rawCsv) {
+        const path = typeof this.#rawPath === 'string' ? this.#rawPath : this.#rawPath(run);
+        if (this.#raw && this.#rawOpenAt !== path) await this.close();
+        this.#rawOpenAt = path;
+        this.#raw ??= new RawCsvWriter(path);
+      }
       const measured = await runLevel({
         scenario: s.name,
         concurrency: run.concurrency,
@@ -73,16 +84,21 @@ export class ScenarioRunner {
       // Error texts can echo what the target saw (a check that throws with the body, for one).
       measured.error_samples = redactErrorSamples(measured.error_samples, s.secrets);
       const level = measuredLevel(measured, evaluateSlo(measured, s.slo), run.repetition);
-      if (!level.slo.pass && s.stopOnSloFailure) this.#stopped = true;
+      if (!level.slo.pass && s.stopOnSloFailure) this.#stopped.add(stopKey);
       return level;
     } finally {
-      if (last || this.#stopped) await this.close();
+      if (last || this.#stopped.has(stopKey)) await this.close();
     }
   }
 
   /** A level that was not run, and why. */
   skipped(run: LevelRun, reason: string): SkippedLevel {
     return { status: 'skipped', scenario: this.scenario.name, concurrency: run.concurrency, ...(run.repetition ? { repetition: run.repetition } : {}), reason };
+  }
+
+  /** The record of a level for the orchestrator: which replica count it ran at, in a scaling sweep. */
+  static replicasOf(run: LevelRun): { replicas?: number } {
+    return run.replicas !== undefined ? { replicas: run.replicas } : {};
   }
 
   /** Flushes and closes the raw CSV (idempotent). */

@@ -10,6 +10,8 @@ import { isMeasured, type RunOutcome, type RunSummary, type ScenarioSnapshot } f
 import type { LevelRun } from '../scenario/resolve.ts';
 import { checkTargetListening, startTarget, type RunningTarget } from '../target/target-process.ts';
 import { archivePreviousRun } from './archive.ts';
+import type { ReplicaRun } from '../model/resources.ts';
+import { ResourceWatch } from './resource-watch.ts';
 
 export type { RunOutputs };
 
@@ -21,6 +23,8 @@ export interface SweepOptions {
   outputs: RunOutputs;
   /** Human-readable lines (progress of the lifecycle, the end-of-run text); default: none. */
   log?: (line: string) => void;
+  /** Set for one replica count of a scaling sweep (issue 16): recorded in the summary. */
+  scaling?: ReplicaRun;
 }
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
@@ -60,8 +64,17 @@ export class Sweep {
   #writes: Promise<unknown> = Promise.resolve();
   #levelFailures: string[] = [];
   #finished: Promise<SweepResult> | undefined;
+  // Resources of the system under test (issue 16).
+  #resources: ResourceWatch | undefined;
+  #resourceInfo: RunSummary['resources'];
+  #ensured = false;
+  #deferred = false;
+  #startError: Error | undefined;
+  readonly #generatorPids = new Set<number>();
+  readonly #scaling: ReplicaRun | undefined;
 
   constructor(options: SweepOptions) {
+    this.#scaling = options.scaling;
     this.config = options.config;
     this.root = options.root;
     this.#outputs = options.outputs;
@@ -76,22 +89,56 @@ export class Sweep {
   /**
    * Before the first level: moves the previous run's files aside, starts or checks the target and
    * reads the baseline.
+   * With `{ target: false }` the target is started later, by {@link ensureTarget} (a scaling sweep
+   * starts each replica count's target when its first level is due).
    * @throws TargetError when the target cannot be started or nothing answers (nothing was sent, the target is stopped)
    */
-  async start(): Promise<void> {
+  async start(options: { target?: boolean } = {}): Promise<void> {
     this.#startedAt = new Date();
     const { config, root } = this;
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     await this.#readBaseline();
+    if (options.target !== false) await this.ensureTarget();
+    else this.#deferred = true;
+  }
+
+  /**
+   * Starts the target (target.start) unless it runs, or checks that something listens, then
+   * starts sampling its resources.
+   * @throws TargetError as {@link start}
+   */
+  async ensureTarget(): Promise<void> {
+    // A target that could not start fails every later level of this run with the same reason.
+    if (this.#startError) throw this.#startError;
+    if (this.#ensured) return;
+    this.#ensured = true;
+    // A replica count of a scaling sweep starts when its target does, not when the sweep did.
+    if (this.#deferred) this.#startedAt = new Date();
+    const { config, root } = this;
     const start = config.target.start;
-    if (start) {
-      this.#log(`loadbench: starting the target: ${start.command}`);
-      this.#target = await startTarget(start, config.target.url, root);
-      this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
-    } else {
-      await checkTargetListening(config.target.url);
+    try {
+      if (start) {
+        this.#log(`loadbench: starting the target: ${start.command}`);
+        this.#target = await startTarget(start, config.target.url, root);
+        this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
+      } else {
+        await checkTargetListening(config.target.url);
+      }
+    } catch (error) {
+      this.#startError = error as Error;
+      throw error;
     }
+    this.#resources = new ResourceWatch(config, this.#target?.pid);
+    for (const pid of this.#generatorPids) this.#resources.addGeneratorPid(pid);
+    this.#resourceInfo = this.#resources.runInfo();
+    if (!this.#resourceInfo.available) this.#log(`loadbench: no resource figures: ${this.#resourceInfo.reason}`);
+  }
+
+  /** Counts a bench process (where the levels run, under Vitest) as the load generator in the resource figures. */
+  addGeneratorPid(pid: number): void {
+    this.#generatorPids.add(pid);
+    this.#resources?.addGeneratorPid(pid);
   }
 
   async #readBaseline(): Promise<void> {
@@ -128,6 +175,7 @@ export class Sweep {
       failures.push(describeLevelError(scenario.name, level.concurrency, error));
       this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, reason: `${FAILED_TO_RUN}: ${error}` } });
     } else {
+      if (isMeasured(record.level) && this.#resources) record = { ...record, level: { ...record.level, resources: this.#resources.levelResources(record.level) } };
       this.#records.push(record);
       if (isMeasured(level)) failures.push(...describeSloFailures(scenario.name, level.concurrency, level.slo));
       const repetitions = scenario.workload.repetitions ?? 1;
@@ -147,13 +195,16 @@ export class Sweep {
 
   #summary(interrupted: boolean): RunSummary {
     const { config } = this;
-    return buildRunSummary(this.#records, {
+    const summary = buildRunSummary(this.#records, {
       runLabel: config.run_label,
       startedAt: this.#startedAt,
       finishedAt: new Date(),
       interrupted: interrupted || this.#records.some((r) => r.level.status === 'partial'),
       report: config.report,
     });
+    if (this.#resourceInfo) summary.resources = this.#resourceInfo;
+    if (this.#scaling) summary.scaling = this.#scaling;
+    return summary;
   }
 
   #judgeBaseline(summary: RunSummary) {
@@ -235,6 +286,7 @@ export class Sweep {
   async stopTarget(graceMs?: number): Promise<void> {
     const target = this.#target;
     this.#target = undefined;
+    this.#resources?.stop();
     await target?.stop(graceMs);
   }
 }

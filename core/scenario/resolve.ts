@@ -33,6 +33,8 @@ export interface ResolvedScenario {
   check?: ResponseCheck;
   /** Values never to be written anywhere (token, credential headers). */
   secrets: string[];
+  /** A scaling sweep's replica counts (config.yaml `scaling.replicas`, issue 16): every level runs once per count. */
+  replicas?: number[];
 }
 
 /** The options once validated: the schema normalised them (method in upper case, header values as text). */
@@ -85,6 +87,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
     check: o.check,
     secrets: secretValues(token, headers),
+    ...(config.scaling ? { replicas: config.scaling.replicas } : {}),
   };
 }
 
@@ -92,13 +95,20 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
 export interface LevelRun {
   concurrency: number;
   repetition?: number;
+  /** In a scaling sweep, the replica count the level runs at (the target restarted for each count). */
+  replicas?: number;
 }
 
-/** The runs of a scenario in the order they happen: every level in turn, each `repetitions` times. */
-export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions'>): LevelRun[] {
-  return s.levels.flatMap((concurrency) =>
-    Array.from({ length: s.repetitions }, (_, r) => (s.repetitions > 1 ? { concurrency, repetition: r + 1 } : { concurrency })),
+/**
+ * The runs of a scenario in the order they happen: every level in turn, each `repetitions` times;
+ * in a scaling sweep, all of that once per replica count, the counts in the configured order.
+ */
+export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions'> & { replicas?: number[] }): LevelRun[] {
+  const once = s.levels.flatMap((concurrency) =>
+    Array.from({ length: s.repetitions }, (_, r): LevelRun => (s.repetitions > 1 ? { concurrency, repetition: r + 1 } : { concurrency })),
   );
+  if (!s.replicas?.length) return once;
+  return s.replicas.flatMap((replicas) => once.map((run) => ({ ...run, replicas })));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { MeasuredLevel, RunSummary } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig, type MarkerOptions, type Series, type SeriesPoint, type ShadedBand, type VerticalMarker } from './line-chart.ts';
 import { measured, prefix } from './run-charts.ts';
+import { targetCpuPoints } from './resources-chart.ts';
 
 /** One second of the timeline as a rate, placed at the middle of its bucket. */
 export interface TimelineRate {
@@ -96,5 +97,45 @@ export function timelineChart(summary: RunSummary): ChartConfiguration<'line'> {
     series,
   });
   (config.options!.plugins as Record<string, unknown>).loadbenchMarkers = { markers, bands } satisfies MarkerOptions;
+  addTargetCpu(config, summary, t0);
   return config;
+}
+
+/**
+ * The target's CPU per second (issue 16), on a third axis at the right, when the run sampled it:
+ * a dotted line, so that it reads apart from throughput and latency.
+ */
+function addTargetCpu(config: ChartConfiguration<'line'>, summary: RunSummary, t0: number): void {
+  const points: { x: number; y: number | null }[] = [];
+  for (const s of summary.scenarios) {
+    for (const l of measured(s)) {
+      const cpu = targetCpuPoints(l, t0);
+      if (points.length && cpu.length) points.push({ x: cpu[0]!.x - 0.01, y: null });
+      points.push(...cpu);
+    }
+  }
+  if (points.length === 0) return;
+  points.sort((a, b) => a.x - b.x);
+  const subtitle = (config.options!.plugins as { subtitle: { text: string } }).subtitle;
+  subtitle.text = `${subtitle.text}; dotted: CPU of the system under test`;
+  config.data.datasets.push({
+    label: 'CPU of the system under test (cores, right axis)',
+    data: points as { x: number; y: number }[],
+    borderColor: '#2ca02c',
+    backgroundColor: '#2ca02c',
+    borderWidth: 2,
+    borderDash: [2, 3],
+    pointRadius: 0,
+    tension: 0,
+    spanGaps: false,
+    yAxisID: 'y3',
+  });
+  (config.options!.scales as Record<string, unknown>).y3 = {
+    type: 'linear',
+    position: 'right',
+    min: 0,
+    title: { display: true, text: 'CPU of the system under test (cores)', font: { size: 14 } },
+    ticks: { font: { size: 14 } },
+    grid: { drawOnChartArea: false },
+  };
 }

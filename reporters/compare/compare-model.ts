@@ -1,13 +1,14 @@
 import { collapseRepetitions } from '../../core/model/build-summary.ts';
 import { measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
 import { LITTLE_CLIENT_LIMIT_RATIO, littlesLawConcurrency, scenarioFindings } from '../report/findings.ts';
+import { levelBottleneck } from '../report/bottleneck.ts';
 
 /** One run to compare, with its replica count and where that count came from. */
 export interface CompareInput {
   label: string;
   summary: RunSummary;
   replicas: number;
-  replicasFrom: 'command line' | 'num_nodes' | 'unknown (assumed 1)';
+  replicasFrom: 'command line' | 'num_nodes' | 'unknown (assumed 1)' | 'scaling sweep';
 }
 
 /** Per label and scenario: the figures the comparison report states. */
@@ -23,6 +24,8 @@ export interface LabelFigures {
   speedup: number | undefined;
   /** speedup / (replicas / first label's replicas). */
   efficiency: number | undefined;
+  /** What limited the peak level, from its resource figures (issue 16); absent without them. */
+  bottleneck?: string;
 }
 
 /** The whole comparison, computed on what the runs share. */
@@ -90,6 +93,19 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
   const knee = f.knee
     ? `${b.label} saturates at concurrency ${f.knee.concurrency} (throughput ${pct(f.knee.throughput_growth_pct / 100)}, p95 ${pct(f.knee.p95_growth_pct / 100)} vs concurrency ${f.knee.previous}). `
     : '';
+  // Issue 16: with the CPU of each process measured, say what the limit was instead of inferring it.
+  const measuredWhy = levelBottleneck(peak);
+  if (measuredWhy) {
+    const advice =
+      measuredWhy.kind === 'machine'
+        ? ' More replicas on this machine cannot help; measure on more cores.'
+        : measuredWhy.kind === 'process' && measuredWhy.role !== undefined
+          ? ` More replicas help only if they relieve the ${measuredWhy.role}.`
+          : measuredWhy.kind === 'generator'
+            ? ' Rerun with generator_threads or from another machine.'
+            : '';
+    return `${knee}At ${b.label}'s peak (concurrency ${peak.concurrency}) ${measuredWhy.text}.${advice}`;
+  }
   if (peak.concurrency < b.replicas) {
     // Fewer clients than replicas: no queue can form at the peak, so Little's law says nothing about queueing there.
     return `${knee}${b.label}'s peak is at concurrency ${peak.concurrency}, fewer clients than its ${b.replicas} replicas, so at most ${peak.concurrency} replicas were busy at a time, and more clients gave less throughput: the shared CPU cores or the gateway, not the replica count, are the limit${b.replicas >= cpuCount ? ` (this machine has ${cpuCount} CPU cores)` : ''}.`;
@@ -184,6 +200,7 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
         slo_capacity: passing && { concurrency: passing.concurrency, throughput_rps: passing.throughput_rps },
         speedup,
         efficiency: speedup !== undefined && ratio > 0 ? speedup / ratio : undefined,
+        ...(peak && levelBottleneck(peak) ? { bottleneck: levelBottleneck(peak)!.text } : {}),
       });
     }
     const fs = figures.filter((f) => f.scenario === name);

@@ -94,7 +94,13 @@ export function compareReportView(c: Comparison, filePrefix: string) {
     ]),
     ['l', 'l', 'r', 'r', 'r', 'l', 'r', 'r'],
   );
+  // Issue 16: what limited each run at its peak, measured.
+  const bottlenecks = c.figures
+    .filter((f) => f.bottleneck !== undefined)
+    .map((f) => escapeMarkdown(`${f.label}${c.scenarios.length > 1 ? ` (${f.scenario})` : ''} at its peak (concurrency ${f.peak?.concurrency}): ${f.bottleneck}`, 1000));
   return {
+    bottlenecks_md: bottlenecks,
+    has_bottlenecks: bottlenecks.length > 0,
     labels: c.labels.join(', '),
     first: c.labels[0],
     figures_table_md: figuresTable,

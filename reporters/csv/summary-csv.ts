@@ -1,4 +1,5 @@
 import { ERROR_CATEGORIES, isMeasured, type LevelResult, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
+import { availableResources } from '../../core/model/resources.ts';
 import { columns, formatCsv } from './columns.ts';
 
 type Row = { scenario: string; level: LevelResult };
@@ -35,6 +36,11 @@ export const SUMMARY_COLUMNS = columns<Row>([
   ['partial', ({ level }) => level.status === 'partial'],
   ['skipped', ({ level }) => level.status === 'skipped'],
   ['status', ({ level }) => level.status],
+  // Resources of the system under test (issue 16): empty where not sampled (not Linux, an older summary).
+  ['target_cpu_cores', figure((l) => availableResources(l.resources)?.target?.mean_cores)],
+  ['target_rss_mb', figure((l) => availableResources(l.resources)?.target?.max_rss_mb)],
+  ['generator_cpu_cores', figure((l) => availableResources(l.resources)?.generator?.mean_cores)],
+  ['machine_cpu_pct', figure((l) => availableResources(l.resources)?.machine?.mean_cpu_pct)],
 ]);
 
 /** The summary CSV: one row per scenario and level, full precision. Pure. */

@@ -1,3 +1,4 @@
+import { levelBottleneck, type Bottleneck } from './bottleneck.ts';
 import { ERROR_CATEGORIES, measuredLevels, type ErrorCategory, type MeasuredLevel, type ScenarioSummary } from '../../core/model/summary.ts';
 
 /**
@@ -42,6 +43,8 @@ export interface ScenarioFindings {
   little: LittleCheck[];
   partial_levels: number[];
   client_bound_levels: number[];
+  /** What limited each level, from the resource figures of the system under test (issue 16); empty without them. */
+  bottlenecks: Bottleneck[];
 }
 
 /** Below this share of the offered concurrency, the client (not the target) held requests back. */
@@ -110,5 +113,6 @@ export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
     }),
     partial_levels: s.levels.filter((l) => l.status === 'partial').map((l) => l.concurrency),
     client_bound_levels: levels.filter((l) => l.generator.client_bound).map((l) => l.concurrency),
+    bottlenecks: levels.map(levelBottleneck).filter((b): b is Bottleneck => b !== undefined),
   };
 }

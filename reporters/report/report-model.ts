@@ -166,6 +166,14 @@ function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
     );
   }
   if (f.partial_levels.length) items.push(`**Partial levels** (interrupted): ${f.partial_levels.join(', ')}.`);
+  // Issue 16: what limited each level, from the CPU of the system under test's processes.
+  if (f.bottlenecks.length) {
+    items.push(
+      `**Bottleneck per level** (CPU of each process of the system under test, the load generator and the machine, sampled every 250 ms): ${f.bottlenecks
+        .map((b) => `at concurrency ${b.concurrency} ${escapeMarkdown(b.text, 1000)}`)
+        .join('; ')}.`,
+    );
+  }
   return items;
 }
 
@@ -235,12 +243,24 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       slo: sloText(s),
     })),
     results_table_md: resultsTable(summary),
-    figures: RUN_CHARTS.map((f) => ({ title: f.title, file: encodeURI(outputName(summary.run_label, f.output)) })),
-    findings: findings.map(({ s, f }) => ({ scenario: s.name, items_md: findingItems(s, f) })),
+    figures: RUN_CHARTS.filter((f) => f.output !== 'resourcesChart' || hasResources(summary)).map((f) => ({ title: f.title, file: encodeURI(outputName(summary.run_label, f.output)) })),
+    findings: findings.map(({ s, f }) => ({
+      scenario: s.name,
+      items_md: [
+        ...findingItems(s, f),
+        // Issue 16: say why there are no resource figures rather than leave them out silently.
+        ...(summary.resources && !summary.resources.available ? [`**Resources of the system under test**: unavailable: ${escapeMarkdown(summary.resources.reason ?? 'not sampled')}.`] : []),
+      ],
+    })),
     tradeoffs_md: tradeoffs,
     conclusions_md: conclusions.length ? conclusions : ['No conclusion can be drawn: no level was measured.'],
     baseline_md: baselineSection(summary),
   };
+}
+
+/** Whether any level has resource figures (issue 16): only then is the resources chart written. */
+export function hasResources(summary: RunSummary): boolean {
+  return summary.scenarios.some((s) => measuredLevels(s).some((l) => l.resources?.available));
 }
 
 function baselineSection(summary: RunSummary): string {

@@ -1,6 +1,8 @@
 import { appendFile, stat } from 'node:fs/promises';
 import { collapseRepetitions } from '../../core/model/build-summary.ts';
-import { outputDir, outputFile, outputName, type RunOutputs } from '../../core/model/outputs.ts';
+import { cpus } from 'node:os';
+import { outputDir, outputFile, outputName, scalingPrefix, type RunOutputs } from '../../core/model/outputs.ts';
+import { comparisonLines, writeComparison } from '../compare/write-compare.ts';
 import type { RunSummary } from '../../core/model/summary.ts';
 import { formatAnnotations, formatStepSummary } from '../ci/github-actions.ts';
 import { formatBaselineTable } from '../console/baseline-table.ts';
@@ -85,6 +87,22 @@ export function createRunOutputs(options: RunOutputsOptions): RunOutputs {
         }
       }
       return { written, problems };
+    },
+    async writeScaling(runs, sweepLabel) {
+      try {
+        // The machine's core count as the runs measured it, else this machine's.
+        const cores = runs
+          .flatMap((r) => r.summary.scenarios.flatMap((s) => s.levels))
+          .map((l) => (l.status !== 'skipped' && l.resources?.available ? l.resources.machine?.cores : undefined))
+          .find((c) => c !== undefined);
+        const { comparison, written } = await writeComparison(
+          runs.map((r) => ({ label: r.label, summary: r.summary, replicas: r.replicas, replicasFrom: 'scaling sweep' as const })),
+          { dir: outputDir(options.root, options.outputDir), prefix: scalingPrefix(sweepLabel), cpuCount: cores ?? cpus().length },
+        );
+        return { written, problems: [], lines: comparisonLines(comparison) };
+      } catch (error) {
+        return { written: [], problems: [`${scalingPrefix(sweepLabel)}_*: ${(error as Error).message}`], lines: [] };
+      }
     },
     endText(summary: RunSummary): string[] {
       const out = [formatConsoleTable(summary)];

@@ -6,6 +6,8 @@ import { outputName, type RunOutput } from '../../core/model/outputs.ts';
 import type { RunSummary } from '../../core/model/summary.ts';
 import { errorRateChart, latencyChart, latencyDistributionChart, throughputChart } from '../charts/run-charts.ts';
 import { timelineChart } from '../charts/timeline.ts';
+import { resourcesChart } from '../charts/resources-chart.ts';
+import { hasResources } from '../report/report-model.ts';
 import { renderChartPng } from '../charts/render-chart.ts';
 import { formatCleanSummaryCsv } from '../csv/clean-csv.ts';
 import { readEnvironment } from '../report/environment.ts';
@@ -78,6 +80,8 @@ export async function writeAnalysisOutputs(fullSummary: RunSummary, options: Ana
   await put('distributionChart', () => renderChartPng(latencyDistributionChart(summary)));
   // The timeline shows the whole run, every repetition included.
   await put('timelineChart', () => renderChartPng(timelineChart(fullSummary)));
+  // Issue 16: only when the run has resource figures (Linux); elsewhere the report says they are unavailable.
+  if (hasResources(summary)) await put('resourcesChart', () => renderChartPng(resourcesChart(summary)));
   await put('report', async () => {
     const templatePath = options.templatePath ?? summary.report.template;
     const template = templatePath ? await readTemplate(resolve(options.projectRoot, templatePath)) : await readFile(DEFAULT_TEMPLATE, 'utf8');

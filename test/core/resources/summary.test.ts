@@ -61,6 +61,25 @@ function summary(startMs: number, endMs: number, h = history()): ResourceSummary
 
 const byLabel = (s: ResourceSummary, label: string) => s.processes.find((p) => p.label === label)!;
 
+describe('summarizeWindow: a bench process counted as the load generator (addGeneratorPid)', () => {
+  it('adds each generator process from its own series: one started within the window counts from its start', () => {
+    const h = history();
+    const processes = new Map(h.processes);
+    // A bench process started at 1000 ms (first seen at 1000): 0.5 cores, 40 MiB.
+    processes.set(6, tracked(6, 'vitest', 1, 1000, { kind: 'generator' }));
+    const samples = h.samples.map((sample) =>
+      sample.tMs >= 1000
+        ? { ...sample, generatorProcesses: [{ id: 6, cpuSeconds: 0.5 * ((sample.tMs - 1000) / 1000), childCpuSeconds: 0, rssBytes: 40 * MIB, anonBytes: 20 * MIB }] }
+        : sample,
+    );
+    const s = summary(500, 2500, { samples, processes });
+    // 0.25 (this process) + 0.5 × 1.5 s / 2 s (the bench process).
+    expect(s.generator).toEqual({ meanCores: 0.625, maxCores: 0.75, maxRssMb: 110, maxAnonMb: 55 });
+    // Never part of the target.
+    expect(s.processes.map((p) => p.label)).not.toContain('vitest');
+  });
+});
+
 describe('summarizeWindow', () => {
   it('per process: mean and peak cores, peak memory, lifetime, labels (window on sample times)', () => {
     const s = summary(500, 2500);
