@@ -108,6 +108,8 @@ export const targetSchema = z.strictObject({
   token: tokenSchema.optional(),
   headers: headersSchema.default({}),
   start: targetStartSchema.optional(),
+  // --- A/B gate (`loadbench ab`): the port `{{port}}` stands for outside ab (core/config/port-template.ts).
+  port: z.number().int().min(1).max(65_535).optional(),
 });
 
 const concurrencyLevels = z
@@ -168,6 +170,21 @@ const safeName = z
     message: 'expected letters, digits, ".", "_" or "-" only (no "/", "..", spaces), e.g. baseline or 2x-replicas',
   });
 
+// --- A/B gate (`loadbench ab`, core/ab/): how the base build is prepared, repetitions, tolerances over `baseline:`.
+/** config.yaml `ab:`: settings of `loadbench ab --base <ref>`. */
+export const abSchema = z.strictObject({
+  /** A command run in the base build's folder before its target starts, e.g. `npm ci` or `npm ci && npm run build`. */
+  setup: z.string().min(1).optional(),
+  /** Link the working tree's node_modules into the base build when the lockfile did not change (default: when there is no `setup`). */
+  share_node_modules: z.boolean().optional(),
+  /** Repetitions per side of every level (ABBA-interleaved). */
+  repetitions: z.number().int().min(1).max(20).default(3),
+  max_p95_increase_pct: tolerance.max_p95_increase_pct.optional(),
+  max_throughput_drop_pct: tolerance.max_throughput_drop_pct.optional(),
+  max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.optional(),
+  min_requests: tolerance.min_requests.optional(),
+});
+
 /** config.yaml, after `${VAR}` interpolation. */
 export const configSchema = z
   .strictObject({
@@ -185,6 +202,7 @@ export const configSchema = z
     stop_on_slo_failure: z.boolean().default(false),
     baseline: baselineSchema.optional(),
     report: reportSchema,
+    ab: abSchema.optional(), // A/B gate
   })
   .superRefine((config, ctx) => {
     const w = config.workload;
