@@ -51,6 +51,8 @@ export interface RunAbOptions {
 export interface AbResult {
   /** `ab_<base>_<head>`: the prefix of every output. */
   prefix: string;
+  /** config.yaml `output_dir`. */
+  outputDir: string;
   baseRef: string;
   baseCommit: string;
   /** HEAD's commit, `-dirty` appended when the working tree differs from it. */
@@ -197,7 +199,11 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
         config: { ...c, target: { ...c.target, start: undefined } },
         root,
         outputs: options.makeOutputs(c, labels[side]),
-        log: (line) => log(line.startsWith('loadbench: ') ? `loadbench ab (${side}): ${line.slice('loadbench: '.length)}` : line),
+        // The end-of-run text and the file list are the comparison's (one list of files, one verdict).
+        log: (line) => {
+          if (line.trim() === '' || line.startsWith('loadbench: wrote ')) return;
+          log(line.startsWith('loadbench: ') ? `loadbench ab (${side}): ${line.slice('loadbench: '.length)}` : `loadbench ab (${side}): ${line}`);
+        },
       });
       sweeps[side] = sweep;
       await sweep.start();
@@ -247,6 +253,7 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
     const failures = [...describeAbRegressions(verdicts), ...levelFailures];
     return {
       prefix,
+      outputDir: config.output_dir,
       baseRef: options.base,
       baseCommit,
       headName,
