@@ -151,6 +151,13 @@ export const baselineSchema = z.strictObject({
   max_throughput_drop_pct: tolerance.max_throughput_drop_pct.default(15),
   max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.default(1),
   min_requests: tolerance.min_requests.default(200),
+  // Issue 13: when a baseline applies (core/gates/baseline-applicability.ts).
+  /** A baseline whose calibration score differs from this machine's by more than this (in %) is not judged. */
+  calibration_margin_pct: z.number().min(0).max(1000).default(25),
+  /** Also require the same CPU model, logical CPUs, memory, OS and Node version (by default: the same logical CPU count). */
+  require_same_machine: z.boolean().default(false),
+  /** A baseline that cannot be judged here (another machine, another workload, no fingerprint) fails the run (exit 1). */
+  strict: z.boolean().default(false),
 });
 
 const reportSchema = z
