@@ -5,9 +5,9 @@
  * `<output_dir>/ab_<base>_<head>_*`: each side's summary JSON and CSV, the comparison CSV, the
  * verdicts as JSON, charts of throughput and p95 with both sides and their spread, and a report.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Mustache from 'mustache';
 import { runAb, type AbResult } from '../core/ab/run-ab.ts';
@@ -56,7 +56,34 @@ async function importBench(file: string): Promise<unknown> {
   } catch {
     throw new UsageError(`${file} is TypeScript: loadbench ab imports bench files with tsx outside Vitest; install it (npm install --save-dev tsx)`);
   }
+  if (/\.ts$/.test(file) && !inModuleScope(file)) {
+    // Outside a "type": "module" package, tsx would load a .ts file as CommonJS, which cannot
+    // import loadbench (an ES module with top-level await). The same file as .mts, beside it so
+    // that its relative imports resolve, is an ES module wherever it is.
+    const copy = join(dirname(file), `.${basename(file, '.ts')}.loadbench-ab-${process.pid}.mts`);
+    await writeFile(copy, await readFile(file));
+    try {
+      return await api.tsImport(pathToFileURL(copy).href, import.meta.url);
+    } finally {
+      await rm(copy, { force: true });
+    }
+  }
   return api.tsImport(url, import.meta.url);
+}
+
+/** True when the nearest package.json above `file` says `"type": "module"`. */
+function inModuleScope(file: string): boolean {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        return (JSON.parse(readFileSync(pkg, 'utf8')) as { type?: string }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(1)}` : x > 0 ? '+inf' : '-inf');
@@ -161,7 +188,7 @@ function verdictLines(result: AbResult, io: CliIo): void {
     const parts = v.checks.map((c) => {
       const unit = c.unit === '%' ? '%' : 'pp';
       const name = c.metric === 'throughput_rps' ? 'throughput' : c.metric === 'p95_ms' ? 'p95' : 'errors';
-      return `${name} ${signed(c.change)} ${unit} (noise ${c.base_noise.toFixed(1)}/${c.head_noise.toFixed(1)})${c.regressed ? ' REGRESSED' : ''}`;
+      return `${name} ${signed(c.change)} ${unit} (noise ±${c.base_noise.toFixed(1)}/±${c.head_noise.toFixed(1)})${c.regressed ? ' REGRESSED' : ''}`;
     });
     io.out(`  ${v.scenario}, concurrency ${v.concurrency}: ${v.status === 'fail' ? 'REGRESSED' : 'ok'}: ${parts.join(', ')}`);
   }

@@ -1,19 +1,31 @@
 /**
  * The verdict of an A/B run: every scenario and level both sides measured, judged metric by
- * metric with the noise rule (core/ab/noise-rule.ts) and the tolerances of `baseline:` (with
- * `ab:` and a scenario's `baseline` option over them). Pure.
+ * metric with the noise-aware rule of the baseline gate (core/gates/noise-verdict.ts: the head's
+ * median worse than the base's worst repetition by more than the tolerance) and the tolerances of
+ * `baseline:` (with `ab:` and a scenario's `baseline` option over them). Pure.
  */
+import { judgeRepetitions, type ChangeUnit, type WorseDirection } from '../gates/noise-verdict.ts';
 import { isMeasured, type BaselineTolerances, type MeasuredLevel, type RunSummary } from '../model/summary.ts';
 import { median } from '../model/stats.ts';
-import { judgeMetric, type MetricJudgement, type MetricRule } from './noise-rule.ts';
 
 /** The metrics the A/B gate judges, as in the baseline gate. */
 export const AB_METRICS = ['throughput_rps', 'p95_ms', 'error_rate_pct'] as const;
 export type AbMetric = (typeof AB_METRICS)[number];
 
-/** One metric of one level. */
-export interface AbCheck extends MetricJudgement {
+/** One metric of one level. Changes and noise in `unit`: % of the base (or of each side's median), or percentage points. */
+export interface AbCheck {
   metric: AbMetric;
+  /** Medians of the repetitions. */
+  base: number;
+  head: number;
+  /** Head median against base median, + = higher. */
+  change: number;
+  /** Largest distance of a repetition from its side's median: the "±" of each side. */
+  base_noise: number;
+  head_noise: number;
+  /** Head median against the base's worst repetition, + = worse: what the tolerance applies to. */
+  beyond_worst: number;
+  regressed: boolean;
   tolerance: number;
   /** `%` for relative metrics, `pp` (percentage points) for the error rate. */
   unit: '%' | 'pp';
@@ -34,10 +46,10 @@ export interface AbLevelVerdict {
 const value = (metric: AbMetric, l: MeasuredLevel): number =>
   metric === 'throughput_rps' ? l.throughput_rps : metric === 'p95_ms' ? l.latency_ms.p95 : l.error_rate_pct;
 
-function rule(metric: AbMetric, t: BaselineTolerances): MetricRule {
-  if (metric === 'throughput_rps') return { worse: 'lower', scale: 'relative', tolerance: t.max_throughput_drop_pct };
-  if (metric === 'p95_ms') return { worse: 'higher', scale: 'relative', tolerance: t.max_p95_increase_pct };
-  return { worse: 'higher', scale: 'absolute', tolerance: t.max_error_rate_increase_pct };
+function rule(metric: AbMetric, t: BaselineTolerances): { worse: WorseDirection; unit: ChangeUnit; tolerance: number } {
+  if (metric === 'throughput_rps') return { worse: 'lower', unit: 'pct', tolerance: t.max_throughput_drop_pct };
+  if (metric === 'p95_ms') return { worse: 'higher', unit: 'pct', tolerance: t.max_p95_increase_pct };
+  return { worse: 'higher', unit: 'points', tolerance: t.max_error_rate_increase_pct };
 }
 
 /** Complete (not partial) measured repetitions of one scenario and level. */
@@ -82,12 +94,19 @@ export function judgeAb(base: RunSummary, head: RunSummary, tolerances: Baseline
       }
       const checks = AB_METRICS.map((metric): AbCheck => {
         const r = rule(metric, t);
-        const j = judgeMetric(
-          b.map((l) => value(metric, l)),
-          h.map((l) => value(metric, l)),
-          r,
-        );
-        return { metric, tolerance: r.tolerance, unit: r.scale === 'absolute' ? 'pp' : '%', ...j };
+        const j = judgeRepetitions({ base: b.map((l) => value(metric, l)), head: h.map((l) => value(metric, l)), ...r });
+        return {
+          metric,
+          base: j.base_median,
+          head: j.head_median,
+          change: j.change,
+          base_noise: j.base_noise,
+          head_noise: j.head_noise,
+          beyond_worst: j.beyond_worst,
+          regressed: j.regressed,
+          tolerance: r.tolerance,
+          unit: r.unit === 'points' ? 'pp' : '%',
+        };
       });
       out.push({ scenario: s.name, concurrency, status: checks.some((c) => c.regressed) ? 'fail' : 'pass', repetitions, checks });
     }
@@ -107,7 +126,7 @@ const signed = (x: number, digits: number): string => (Number.isFinite(x) ? `${x
 export function describeAbCheck(v: AbLevelVerdict, c: AbCheck): string {
   const m = METRIC_TEXT[c.metric];
   const unit = c.unit === '%' ? ' %' : ' pp';
-  const noise = `noise (spread of ${v.repetitions.base} base / ${v.repetitions.head} head repetitions) ${c.base_noise.toFixed(1)}${unit} / ${c.head_noise.toFixed(1)}${unit}`;
+  const noise = `noise ±${c.base_noise.toFixed(1)}${unit} base / ±${c.head_noise.toFixed(1)}${unit} head (${v.repetitions.base}/${v.repetitions.head} repetitions)`;
   return (
     `${v.scenario}, concurrency ${v.concurrency}: ${m.name} base ${c.base.toFixed(m.digits)} ${m.unit}, head ${c.head.toFixed(m.digits)} ${m.unit}, ` +
     `change ${signed(c.change, 1)}${unit}, ${noise}; ${c.regressed ? 'REGRESSED' : 'within'}: ${signed(c.beyond_worst, 1)}${unit} beyond the base's worst repetition, tolerance ${c.tolerance}${unit}`

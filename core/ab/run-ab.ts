@@ -115,6 +115,9 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
   const { root } = options;
   const env = options.env ?? process.env;
   const log = options.log ?? (() => undefined);
+  // Git first: without a repository or the ref there is nothing to compare, whatever the config says.
+  const project = await gitProject(root);
+  const baseCommit = await resolveCommit(root, options.base);
   const { config } = loadConfig(options.configPath, root, env);
   if (!config.target.start) {
     throw new AbSetupError(
@@ -123,8 +126,6 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
     );
   }
   if (options.scenarios.length === 0) throw new AbSetupError('no scenario() was declared by the bench files: nothing to compare');
-  const project = await gitProject(root);
-  const baseCommit = await resolveCommit(root, options.base);
   const headName = `${project.headCommit ? short(project.headCommit) : 'worktree'}${project.headCommit && project.dirty ? '-dirty' : ''}`;
   const prefix = `ab_${short(baseCommit)}_${headName}`;
   const repetitions = options.repetitions ?? config.ab?.repetitions ?? 3;

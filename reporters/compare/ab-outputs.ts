@@ -108,7 +108,7 @@ export function abVerdictTable(verdicts: readonly AbVerdictView[]): string {
         c.base.toFixed(digits),
         c.head.toFixed(digits),
         `${signed(c.change)}${unit}`,
-        `${c.base_noise.toFixed(1)}${unit} / ${c.head_noise.toFixed(1)}${unit}`,
+        `±${c.base_noise.toFixed(1)}${unit} / ±${c.head_noise.toFixed(1)}${unit}`,
         `${signed(c.beyond_worst)}${unit}`,
         `${c.tolerance}${unit}`,
         c.regressed ? '**REGRESSED**' : 'ok',

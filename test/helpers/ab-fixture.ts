@@ -30,14 +30,14 @@ target:
     timeout_seconds: 10
 workload:
   concurrency_levels: [1, 4]
-  duration_seconds: 0.6
-  warmup_seconds: 0.1
+  duration_seconds: 0.4
+  warmup_seconds: 0.05
   raw_csv: false
 slo: {}
 ab:
   max_throughput_drop_pct: 15
-  max_p95_increase_pct: 40
-  min_requests: 20
+  max_p95_increase_pct: 60
+  min_requests: 10
 `;
 
 /** Runs git in `dir`. */
