@@ -225,11 +225,10 @@ export default defineCommand({
       if (!Number.isInteger(repetitions) || repetitions < 1 || repetitions > 20) throw new UsageError(`--repetitions: found ${JSON.stringify(values.repetitions)}, expected an integer from 1 to 20`);
     }
     const files = benchFiles(root, positionals);
-    const collected = await collectScenarios(files, importBench);
     const result = await runAb({
       root,
       base: values.base,
-      scenarios: collected.map((c) => ({ spec: c.spec, file: relative(root, c.file) })),
+      scenarios: async () => (await collectScenarios(files, importBench)).map((c) => ({ spec: c.spec, file: relative(root, c.file) })),
       configPath: values.config,
       repetitions,
       env: io.env,

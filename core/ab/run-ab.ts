@@ -15,7 +15,7 @@ import { ScenarioRunner } from '../run/scenario-runner.ts';
 import { Sweep, outcomeOf } from '../run/sweep.ts';
 import type { ScenarioSpec } from '../scenario/options.ts';
 import { resolveScenario, scenarioSnapshot, type LevelRun, type ResolvedScenario } from '../scenario/resolve.ts';
-import { hostPort, startTarget, type RunningTarget } from '../target/target-process.ts';
+import { hostPort } from '../target/target-process.ts';
 import { PORT_PLACEHOLDER, substitutePort } from '../config/port-template.ts';
 import { createBaseBuild, gitProject, planDependencies, resolveCommit, type BaseBuild } from './base-build.ts';
 import { freePorts } from './free-port.ts';
@@ -34,7 +34,11 @@ export interface RunAbOptions {
   root: string;
   /** The git ref of the base build. */
   base: string;
-  scenarios: AbScenario[];
+  /**
+   * The scenarios to run: the bench files' `scenario()` calls. Called once the repository, the
+   * ref, the config and the base's dependencies are checked, so that those usage errors come first.
+   */
+  scenarios: AbScenario[] | (() => Promise<AbScenario[]>);
   /** config.yaml path relative to `root` (default: LOADBENCH_CONFIG, else config.yaml). */
   configPath?: string;
   /** Repetitions per side (default: config `ab.repetitions`, 3). */
@@ -125,7 +129,6 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
         `add target.start (command, ready_url) using ${PORT_PLACEHOLDER} or $PORT`,
     );
   }
-  if (options.scenarios.length === 0) throw new AbSetupError('no scenario() was declared by the bench files: nothing to compare');
   const headName = `${project.headCommit ? short(project.headCommit) : 'worktree'}${project.headCommit && project.dirty ? '-dirty' : ''}`;
   const prefix = `ab_${short(baseCommit)}_${headName}`;
   const repetitions = options.repetitions ?? config.ab?.repetitions ?? 3;
@@ -137,10 +140,13 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
     base: sideConfig(options.configPath, root, env, basePort, labels.base),
     head: sideConfig(options.configPath, root, env, headPort, labels.head),
   };
+  const plan = await planDependencies(project, root, baseCommit, config.ab);
+  const scenarios = typeof options.scenarios === 'function' ? await options.scenarios() : options.scenarios;
+  if (scenarios.length === 0) throw new AbSetupError('no scenario() was declared by the bench files: nothing to compare');
   // Every scenario resolved for both sides before anything starts: a bad option stops the run with no load.
   const resolved: Record<AbSide, ResolvedScenario[]> = { base: [], head: [] };
   for (const side of ['base', 'head'] as const) {
-    for (const { spec } of options.scenarios) {
+    for (const { spec } of scenarios) {
       const { name, ...opts } = portedSpec(spec, ports[side]);
       const s = resolveScenario(name, opts, configs[side]);
       if (Number(s.url.port || (s.url.protocol === 'https:' ? 443 : 80)) !== ports[side]) {
@@ -171,34 +177,25 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   let build: BaseBuild | undefined;
-  const targets: Partial<Record<AbSide, RunningTarget>> = {};
   const sweeps: Partial<Record<AbSide, Sweep>> = {};
   const runners: ScenarioRunner[] = [];
   const stopTargets = async (): Promise<void> => {
-    await Promise.all((['base', 'head'] as const).map(async (side) => {
-      const t = targets[side];
-      targets[side] = undefined;
-      await t?.stop();
-    }));
+    await Promise.all((['base', 'head'] as const).map((side) => sweeps[side]?.stopTarget()));
   };
   try {
     log(`loadbench ab: base ${options.base} (${short(baseCommit)}) against the working tree (${headName}), ${repetitions} repetition(s) per side, ABBA-interleaved`);
-    const plan = await planDependencies(project, root, baseCommit, config.ab);
     log(`loadbench ab: ${plan.reason}`);
     build = await createBaseBuild(project, root, baseCommit, plan, aborter.signal);
     log(`loadbench ab: base build checked out in ${build.worktree}`);
     if (aborter.signal.aborted) throw new AbSetupError('interrupted before any load was sent', interruptedBy === 'SIGTERM' ? 143 : 130);
     const folders: Record<AbSide, string> = { base: build.folder, head: root };
-    for (const side of ['base', 'head'] as const) {
-      const start = configs[side].target.start!;
-      log(`loadbench ab: starting the ${side} target on port ${ports[side]}: ${start.command}`);
-      targets[side] = await startTarget(start, configs[side].target.url, folders[side]);
-    }
+    // Each side's Sweep starts its own target (in its build's folder) and stops it on every path.
     for (const side of ['base', 'head'] as const) {
       const c = configs[side];
       const sweep = new Sweep({
-        config: { ...c, target: { ...c.target, start: undefined } },
+        config: c,
         root,
+        targetCwd: folders[side],
         outputs: options.makeOutputs(c, labels[side]),
         // The end-of-run text and the file list are the comparison's (one list of files, one verdict).
         log: (line) => {
@@ -207,6 +204,7 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
         },
       });
       sweeps[side] = sweep;
+      log(`loadbench ab: ${side} target on port ${ports[side]}, in ${side === 'base' ? 'the base worktree' : 'the working tree'}`);
       await sweep.start();
     }
     const schedule = abbaSchedule(resolved.head.map((s) => ({ name: s.name, levels: s.levels })), repetitions);
@@ -215,7 +213,7 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
       for (const [i, s] of resolved[side].entries()) {
         const runner = new ScenarioRunner(s, outputFile(root, config.output_dir, labels[side], 'raw'));
         runners.push(runner);
-        const file = options.scenarios[i]!.file;
+        const file = scenarios[i]!.file;
         let last = -1;
         for (const [k, step] of schedule.entries()) if (step.side === side && step.scenario === s.name) last = k;
         byKey.set(`${side}\u0000${s.name}`, { runner, snapshot: scenarioSnapshot(s, file), last });
@@ -271,7 +269,6 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
   } finally {
     for (const r of runners) await r.close().catch(() => undefined);
     await stopTargets();
-    for (const side of ['base', 'head'] as const) await sweeps[side]?.stopTarget();
     if (build) {
       await build.remove();
       log(`loadbench ab: removed the base worktree ${build.worktree}`);

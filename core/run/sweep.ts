@@ -23,6 +23,8 @@ export interface SweepOptions {
   outputs: RunOutputs;
   /** Human-readable lines (progress of the lifecycle, the end-of-run text); default: none. */
   log?: (line: string) => void;
+  /** A/B gate: the folder target.start runs in, when not `root` (the base build's worktree); default: root. */
+  targetCwd?: string;
 }
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
@@ -54,6 +56,7 @@ export class Sweep {
   readonly root: string;
   readonly #outputs: RunOutputs;
   readonly #log: (line: string) => void;
+  readonly #targetCwd: string | undefined;
   readonly #records: LevelRecord[] = [];
   #startedAt = new Date();
   #target: RunningTarget | undefined;
@@ -70,6 +73,7 @@ export class Sweep {
     this.root = options.root;
     this.#outputs = options.outputs;
     this.#log = options.log ?? (() => undefined);
+    this.#targetCwd = options.targetCwd;
   }
 
   /** Levels recorded so far. */
@@ -94,7 +98,7 @@ export class Sweep {
     const start = config.target.start;
     if (start) {
       this.#log(`loadbench: starting the target: ${start.command}`);
-      this.#target = await startTarget(start, config.target.url, root);
+      this.#target = await startTarget(start, config.target.url, this.#targetCwd ?? root);
       this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
     } else {
       await checkTargetListening(config.target.url);

@@ -8,9 +8,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.ts';
 import { isListening } from '../../core/target/target-process.ts';
-import { REPO_ROOT } from '../helpers/fixture-project.ts';
 import { AB_CONFIG, abFixtureRepo, commitTarget, git, runAbCommand } from '../helpers/ab-fixture.ts';
+
+/** Runs `loadbench ab` in-process (for the errors found before any bench file is imported). */
+async function abInProcess(cwd: string, args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['ab', ...args], { cwd, env: { PATH: process.env.PATH }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
 
 /** The worktree folder ab logged, and the ports of both targets. */
 function logged(stdout: string): { worktree: string | undefined; ports: number[] } {
@@ -60,8 +68,10 @@ describe('loadbench ab', () => {
     for (const port of ports) expect(await isListening('127.0.0.1', port)).toBe(false);
   });
 
-  it('exits 0 when the commit changes only a comment', async () => {
+  it('exits 0 when the commit changes only a comment (in a project whose package.json is not "type": "module")', async () => {
     const dir = abFixtureRepo();
+    git(dir, 'rm', '-q', 'package.json');
+    git(dir, 'commit', '-q', '-m', 'no package.json: the bench file is not in an ES module scope');
     commitTarget(dir, 10, 'a reworded comment, same code');
     const r = await runAbCommand(dir, ['--base', 'HEAD~1']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -73,22 +83,23 @@ describe('loadbench ab', () => {
     const notRepo = mkdtempSync(join(tmpdir(), 'loadbench-ab-norepo-'));
     writeFileSync(join(notRepo, 'config.yaml'), AB_CONFIG);
     mkdirSync(join(notRepo, 'benches'));
-    writeFileSync(join(notRepo, 'benches', 'x.bench.ts'), `import { scenario } from ${JSON.stringify(join(REPO_ROOT, 'index.ts'))};\nscenario('x');\n`);
+    writeFileSync(join(notRepo, 'benches', 'x.bench.ts'), '');
     const dir = abFixtureRepo();
     const noStart = abFixtureRepo(AB_CONFIG.replace(/  start:\n(    .*\n)+/, ''));
+    const fixedPort = abFixtureRepo(AB_CONFIG.replace('http://127.0.0.1:{{port}}/work', 'http://127.0.0.1:18080/work'));
     const cases: [string, string[], RegExp][] = [
-      [notRepo, ['--base', 'main'], /is not in a git repository/],
-      [dir, ['--base', 'no-such-branch'], /--base no-such-branch: unknown git ref/],
-      [noStart, ['--base', 'HEAD'], /config\.yaml has no target\.start/],
-      [dir, [], /--base <git-ref> is required/],
-      [dir, ['--base', 'HEAD', '--repetitions', '0'], /--repetitions: found "0"/],
+      [notRepo, ['--base', 'main'], /^loadbench ab: \S+ is not in a git repository: loadbench ab compares the working tree with a commit/],
+      [dir, ['--base', 'no-such-branch'], /^loadbench ab: --base no-such-branch: unknown git ref: no commit of this repository has that name/],
+      [noStart, ['--base', 'HEAD'], /^loadbench ab: config\.yaml has no target\.start: loadbench ab starts both builds/],
+      [fixedPort, ['--base', 'HEAD'], /^loadbench ab: target\.url \(http:\/\/127\.0\.0\.1:18080\/work\) does not use \{\{port\}\}/],
+      [dir, [], /^loadbench ab: --base <git-ref> is required/],
+      [dir, ['--base', 'HEAD', '--repetitions', '0'], /^loadbench ab: --repetitions: found "0"/],
     ];
-    const runs = await Promise.all(cases.map(([cwd, args]) => runAbCommand(cwd, args)));
-    for (const [i, [, args, message]] of cases.entries()) {
-      const r = runs[i]!;
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stdout).not.toMatch(/starting the (base|head) target/);
+    for (const [cwd, args, message] of cases) {
+      const r = await abInProcess(cwd, args);
+      expect(r.code, `${args.join(' ')}: ${r.err.join('\n')}`).toBe(2);
+      expect(r.err.join('\n')).toMatch(message);
+      expect(r.out.join('\n')).not.toMatch(/target on port/);
     }
   });
 
@@ -99,9 +110,9 @@ describe('loadbench ab', () => {
     git(dir, 'commit', '-q', '-m', 'lockfile');
     mkdirSync(join(dir, 'node_modules'));
     writeFileSync(join(dir, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
-    const r = await runAbCommand(dir, ['--base', 'HEAD']);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/package-lock\.json changed between the base and the working tree.*set ab\.setup in config\.yaml \(e\.g\. setup: npm ci\)/);
+    const r = await abInProcess(dir, ['--base', 'HEAD']);
+    expect(r.code, r.err.join('\n')).toBe(2);
+    expect(r.err.join('\n')).toMatch(/package-lock\.json changed between the base and the working tree.*set ab\.setup in config\.yaml \(e\.g\. setup: npm ci\)/);
   });
 
   it('on Ctrl-C stops both targets, removes the worktree, writes what was measured and exits 130', async () => {
