@@ -6,7 +6,7 @@
  * verdicts as JSON, charts of throughput and p95 with both sides and their spread, and a report.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Mustache from 'mustache';
@@ -15,6 +15,7 @@ import { AB_OUTPUTS, outputDir } from '../core/model/outputs.ts';
 import type { RunSummary } from '../core/model/summary.ts';
 import { collectScenarios } from '../core/scenario/collect.ts';
 import { renderChartPng } from '../reporters/charts/render-chart.ts';
+import { escapeCommandData, escapeCommandProperty } from '../reporters/ci/github-actions.ts';
 import { abCharts, abVerdictTable } from '../reporters/compare/ab-outputs.ts';
 import { compareRuns } from '../reporters/compare/compare-model.ts';
 import { compareReportView, formatCompareCsv } from '../reporters/compare/compare-outputs.ts';
@@ -178,6 +179,25 @@ async function writeComparison(root: string, dir: string, result: AbResult): Pro
   return { written, problems };
 }
 
+/**
+ * On GitHub Actions: one `::error` annotation per regression (on stdout, where the runner reads
+ * workflow commands), and the report appended to the job summary. Returns what could not be written.
+ */
+async function publishToGitHub(root: string, result: AbResult, written: string[], io: CliIo): Promise<string[]> {
+  for (const line of result.failures) io.out(`::error title=${escapeCommandProperty('loadbench ab')}::${escapeCommandData(line)}`);
+  const summaryFile = io.env.GITHUB_STEP_SUMMARY;
+  const report = written.find((p) => p.endsWith(`${result.prefix}${AB_OUTPUTS.report}`));
+  if (!summaryFile || !report) return [];
+  try {
+    // The charts are files in runs/, not reachable from the job summary: the tables say it all.
+    const text = (await readFile(report, 'utf8')).replace(/^### (Throughput|p95 latency)\n\n!\[.*\n\n?/gm, '');
+    await appendFile(summaryFile, `${text}\n`);
+    return [];
+  } catch (error) {
+    return [`the GitHub job summary (GITHUB_STEP_SUMMARY=${summaryFile}, from ${relative(root, report)}): ${(error as Error).message}`];
+  }
+}
+
 /** The end-of-run lines: one per judged level, then the regressions and the totals. */
 function verdictLines(result: AbResult, io: CliIo): void {
   for (const v of result.verdicts) {
@@ -246,6 +266,7 @@ export default defineCommand({
     });
     verdictLines(result, io);
     const { written, problems } = await writeComparison(root, result.outputDir, result);
+    if (io.env.GITHUB_ACTIONS === 'true') problems.push(...(await publishToGitHub(root, result, written, io)));
     for (const p of problems) io.err(`loadbench ab: could not write ${p}`);
     io.out(`loadbench ab: wrote ${[...result.written, ...written].map((p) => relative(root, p)).join(', ')}`);
     if (result.outcome.status === 'interrupted') io.out('loadbench ab: interrupted: the outputs hold the levels measured so far');

@@ -90,14 +90,15 @@ export function abTolerances(config: LoadbenchConfig): BaselineTolerances {
   };
 }
 
-/** The config of one side: its own port, no target.start (ab starts both), no baseline, its own label. */
+/** The config of one side: its own port (in target.url and target.start), no baseline (the other side is its baseline), its own run label. */
 function sideConfig(configPath: string | undefined, root: string, env: NodeJS.ProcessEnv, port: number, runLabel: string): LoadbenchConfig {
-  const loaded = loadConfig(configPath, root, { ...env, LOADBENCH_PORT: String(port) }).config;
+  // PORT too, for configs that write the port as ${PORT:-8080}.
+  const loaded = loadConfig(configPath, root, { ...env, LOADBENCH_PORT: String(port), PORT: String(port) }).config;
   const { host: _h, port: urlPort } = hostPort(loaded.target.url);
   if (urlPort !== port) {
     throw new AbSetupError(
       `target.url (${loaded.target.url}) does not use ${PORT_PLACEHOLDER}: both builds would be sent the same server's traffic. ` +
-        `Write it as e.g. http://127.0.0.1:${PORT_PLACEHOLDER}/path, with target.port for normal runs, and use ${PORT_PLACEHOLDER} (or $PORT) in target.start.command and ready_url`,
+        `Write it as e.g. http://127.0.0.1:${PORT_PLACEHOLDER}/path, with target.port for normal runs (or \${PORT:-8080}), and use ${PORT_PLACEHOLDER} (or $PORT) in target.start.command and ready_url`,
     );
   }
   return { ...loaded, run_label: runLabel, baseline: undefined };

@@ -34,8 +34,12 @@ describe('loadbench ab', () => {
     commitTarget(dir, 16);
     const base = git(dir, 'rev-parse', 'HEAD~1').slice(0, 8);
     const head = git(dir, 'rev-parse', 'HEAD').slice(0, 8);
-    const r = await runAbCommand(dir, ['--base', 'HEAD~1']);
+    const jobSummary = join(dir, 'job-summary.md');
+    const r = await runAbCommand(dir, ['--base', 'HEAD~1'], undefined, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: jobSummary });
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    // On GitHub Actions: an annotation per regression, the report in the job summary.
+    expect(r.stdout).toMatch(/^::error title=loadbench ab::A\/B regression: work, concurrency 1: throughput/m);
+    expect(readFileSync(jobSummary, 'utf8')).toMatch(/^\*\*Verdict: REGRESSED\*\*/m);
     expect(r.stderr).toMatch(/A\/B regression: work, concurrency 1: throughput base [\d.]+ req\/s, head [\d.]+ req\/s, change -[\d.]+ %, noise ±[\d.]+ % base \/ ±[\d.]+ % head \(3\/3 repetitions\); REGRESSED/);
     expect(r.stderr).toMatch(/A\/B regression: work, concurrency 4: throughput/);
     expect(r.stdout).toMatch(/0 level\(s\) within tolerance, 2 regressed, 0 not judged/);

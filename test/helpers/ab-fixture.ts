@@ -81,11 +81,18 @@ export interface AbRun {
  * Runs `loadbench ab <args>` from the sources in `cwd` as a child process (outside Vitest, as a
  * user would). `onOutput` sees stdout so far and may signal the child.
  */
-export function runAbCommand(cwd: string, args: string[], onOutput?: (stdout: string, child: ChildProcess) => void): Promise<AbRun> {
+export function runAbCommand(
+  cwd: string,
+  args: string[],
+  onOutput?: (stdout: string, child: ChildProcess) => void,
+  extraEnv: Record<string, string> = {},
+): Promise<AbRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, LOADBENCH_CONFIG: '', NO_COLOR: '1' };
   // The child is not a Vitest worker: scenario() must not load Vitest there.
   for (const k of Object.keys(env)) if (k.startsWith('VITEST')) delete env[k];
   delete env.GITHUB_ACTIONS;
+  delete env.GITHUB_STEP_SUMMARY;
+  Object.assign(env, extraEnv);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(REPO_ROOT, 'cli/loadbench.ts'), 'ab', ...args], {
       cwd,
