@@ -23,6 +23,8 @@ export interface SweepOptions {
   outputs: RunOutputs;
   /** Human-readable lines (progress of the lifecycle, the end-of-run text); default: none. */
   log?: (line: string) => void;
+  /** Issue 13: this machine's fingerprint, when the caller measured it already (default: measured in start()). */
+  machine?: MachineFingerprint;
 }
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
@@ -70,6 +72,7 @@ export class Sweep {
     this.root = options.root;
     this.#outputs = options.outputs;
     this.#log = options.log ?? (() => undefined);
+    this.#machine = options.machine;
   }
 
   /** Levels recorded so far. */
@@ -86,7 +89,7 @@ export class Sweep {
     this.#startedAt = new Date();
     const { config, root } = this;
     // First, while nothing of the run loads the machine: the calibration must measure the machine, not the target.
-    this.#machine = machineFingerprint();
+    this.#machine ??= machineFingerprint();
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     await this.#readBaseline();

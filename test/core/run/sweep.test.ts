@@ -6,7 +6,7 @@ import { validateConfig } from '../../../core/config/load-config.ts';
 import type { RunOutputs } from '../../../core/model/outputs.ts';
 import type { RunSummary, ScenarioSnapshot } from '../../../core/model/summary.ts';
 import { Sweep, outcomeOf } from '../../../core/run/sweep.ts';
-import { fixtureLevel, kneeSummary, levelsOf } from '../../fixtures/summaries.ts';
+import { asBaseline, fixtureLevel, fixtureMachine, kneeSummary, levelsOf } from '../../fixtures/summaries.ts';
 import { startServer, type TestServer } from '../../helpers/servers.ts';
 
 let server: TestServer;
@@ -32,11 +32,11 @@ const snapshot = (repetitions?: number): ScenarioSnapshot => {
   return { ...s, workload: { ...s.workload, ...(repetitions ? { repetitions } : {}) } };
 };
 
-function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-')), publishProblems: string[] = []) {
+function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-')), publishProblems: string[] = [], machine = fixtureMachine()) {
   const config = validateConfig({ run_label: 'sw', target: { url: server.url, method: 'GET' }, workload: { concurrency_levels: [1], duration_seconds: 1 }, ...over }, 'config', {});
   const { outputs, calls } = fakeOutputs(publishProblems);
   const lines: string[] = [];
-  return { s: new Sweep({ config, root, outputs, log: (l) => lines.push(l) }), calls, lines, root };
+  return { s: new Sweep({ config, root, outputs, log: (l) => lines.push(l), machine }), calls, lines, root };
 }
 
 describe('Sweep: the one owner of a run', () => {
@@ -55,7 +55,8 @@ describe('Sweep: the one owner of a run', () => {
 
   it("gives each level's SLO verdict at once, and its baseline verdict with its last repetition", async () => {
     const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
-    const base = kneeSummary();
+    // Recorded on this (fixture) machine with this workload, as `loadbench baseline` writes it.
+    const base = asBaseline(kneeSummary());
     writeFileSync(join(root, 'base.json'), JSON.stringify(base));
     const { s } = sweep({ baseline: { file: 'base.json', max_throughput_drop_pct: 10 } }, root);
     await s.start();
