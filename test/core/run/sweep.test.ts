@@ -73,6 +73,57 @@ describe('Sweep: the one owner of a run', () => {
     expect(outcome.failures.some((f) => f.startsWith('Baseline regression'))).toBe(true);
   });
 
+  it('does not judge a baseline from a machine whose calibration is off by more than the margin: exit 0, or 1 with strict', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
+    // Recorded on a machine whose calibration loop took 150 ms; this one takes 222 ms (48 % slower).
+    writeFileSync(join(root, 'base.json'), JSON.stringify(asBaseline(kneeSummary(), fixtureMachine(150))));
+    const slowLevel = () => ({ ...levelsOf(kneeSummary().scenarios[0]!)[1]!, throughput_rps: 10 }); // -97 %: a regression if judged
+    for (const strict of [false, true]) {
+      const { s, lines } = sweep({ baseline: { file: 'base.json', strict } }, root, [], fixtureMachine(222));
+      await s.start();
+      const expected =
+        "Baseline not judged: base.json: this machine's calibration score is 48 % slower than the baseline's (222 ms against 150 ms for the same hashing loop; margin 25 %), " +
+        'so its absolute figures do not apply here; record one on this machine: npx loadbench baseline sw --out base.json';
+      // Said before any load.
+      expect(lines).toEqual(expect.arrayContaining([`loadbench: ${expected}`]));
+      expect(s.record({ scenario: snapshot(), level: slowLevel() }).failures).toEqual([]);
+      const { outcome, summary } = await s.finish();
+      expect(summary!.baseline).toMatchObject({ verdicts: [], applicability: { judged: false, calibration_change_pct: 48, strict } });
+      expect(summary!.machine).toEqual(fixtureMachine(222));
+      if (strict) {
+        expect(outcome).toEqual({ status: 'fail', exit_code: 1, failures: [`${expected} (baseline.strict: true)`] });
+        expect(lines).toContain('loadbench: baseline base.json: not judged on this machine (baseline.strict: true: the run fails)');
+      } else {
+        expect(outcome).toEqual({ status: 'pass', exit_code: 0, failures: [] });
+        expect(lines).toContain(expected);
+        expect(lines).toContain('loadbench: baseline base.json: not judged on this machine');
+      }
+    }
+  });
+
+  it('does not judge a baseline without a fingerprint (an old one), nor a scenario whose workload changed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
+    writeFileSync(join(root, 'old.json'), JSON.stringify(kneeSummary()));
+    const old = sweep({ baseline: { file: 'old.json' } }, root);
+    await old.s.start();
+    old.s.record({ scenario: snapshot(), level: levelsOf(kneeSummary().scenarios[0]!)[1]! });
+    const r = await old.s.finish();
+    expect(r.outcome.exit_code).toBe(0);
+    expect(r.summary!.baseline!.applicability!.reasons[0]!.reason).toMatch(/^the baseline has no machine fingerprint/);
+
+    writeFileSync(join(root, 'base.json'), JSON.stringify(asBaseline(kneeSummary(), fixtureMachine())));
+    const changed = sweep({ baseline: { file: 'base.json' } }, root);
+    await changed.s.start();
+    const longer = { ...snapshot(), workload: { ...snapshot().workload, duration_seconds: 10 } };
+    changed.s.record({ scenario: longer, level: { ...levelsOf(kneeSummary().scenarios[0]!)[1]!, throughput_rps: 10 } });
+    const c = await changed.s.finish();
+    expect(c.outcome.exit_code).toBe(0);
+    expect(c.summary!.baseline).toMatchObject({ verdicts: [], applicability: { judged: true, reasons: [{ scenario: 'submit', reason: "its workload differs from the baseline's (duration_seconds 5 -> 10)" }] } });
+    expect(changed.lines).toContain(
+      `Baseline not judged: scenario "submit" against base.json: its workload differs from the baseline's (duration_seconds 5 -> 10); record one on this machine: npx loadbench baseline sw --out base.json`,
+    );
+  });
+
   it('fails a run whose baseline file is missing: a gate that cannot be judged never passes silently', async () => {
     const { s, lines } = sweep({ baseline: { file: 'no/such.json' } });
     await s.start();
