@@ -9,7 +9,7 @@ const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.t
 export function formatBaselineTable(report: BaselineReport): string {
   // Issue 13: a baseline that does not apply to this machine or workload says so instead of a table.
   const a = report.applicability;
-  if (a && !a.judged) return `baseline comparison with ${report.file}: not judged: ${a.reasons.map((r) => r.reason).join('; ')}`;
+  if (a && !a.judged) return `baseline comparison with ${report.file}: not judged (why, and how to record a baseline here: below)`;
   const notJudged = (a?.reasons ?? []).map((r) => `scenario "${r.scenario}" not judged: ${r.reason}`);
   const noisy = report.verdicts.some((v) => v.checks.some((c) => c.repetitions && (c.repetitions.baseline > 1 || c.repetitions.run > 1)));
   const cell = (v: BaselineLevelVerdict, metric: BaselineCheck['metric'], digits: number, unit: string): string => {
