@@ -154,10 +154,12 @@ describe('GitHub annotations of a baseline not judged (issue 13)', () => {
   };
 
   it('is a warning, or with strict a run failure (an error, not also a warning)', () => {
-    const warned = formatAnnotations(notJudged(false));
+    // The knee fixture also breaks an SLO at concurrency 32: only the baseline's annotations here.
+    const ours = (s: RunSummary) => formatAnnotations(s).filter((a) => a.includes('Baseline not judged'));
+    const warned = ours(notJudged(false));
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatch(/^::warning title=loadbench%3A baseline not judged::Baseline not judged: baselines\/b\.json: this machine's calibration score is 48 %25 slower/);
-    const failed = formatAnnotations(notJudged(true));
+    const failed = ours(notJudged(true));
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatch(/^::error title=loadbench%3A run failed::Baseline not judged: .*\(baseline\.strict: true\)$/);
   });
