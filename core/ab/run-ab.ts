@@ -18,6 +18,7 @@ import { resolveScenario, scenarioSnapshot, type LevelRun, type ResolvedScenario
 import { hostPort } from '../target/target-process.ts';
 import { PORT_PLACEHOLDER, substitutePort } from '../config/port-template.ts';
 import { createBaseBuild, gitProject, planDependencies, resolveCommit, type BaseBuild } from './base-build.ts';
+import { machineFingerprint } from '../gates/fingerprint.ts';
 import { freePorts } from './free-port.ts';
 import { describeAbRegressions, judgeAb, type AbLevelVerdict } from './judge-ab.ts';
 import { abbaSchedule, type AbSide } from './schedule.ts';
@@ -190,6 +191,8 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
     log(`loadbench ab: base build checked out in ${build.worktree}`);
     if (aborter.signal.aborted) throw new AbSetupError('interrupted before any load was sent', interruptedBy === 'SIGTERM' ? 143 : 130);
     const folders: Record<AbSide, string> = { base: build.folder, head: root };
+    // One fingerprint for both sides, calibrated before either target runs.
+    const machine = machineFingerprint();
     // Each side's Sweep starts its own target (in its build's folder) and stops it on every path.
     for (const side of ['base', 'head'] as const) {
       const c = configs[side];
@@ -197,6 +200,7 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
         config: c,
         root,
         targetCwd: folders[side],
+        machine,
         outputs: options.makeOutputs(c, labels[side]),
         // The end-of-run text and the file list are the comparison's (one list of files, one verdict).
         log: (line) => {

@@ -26,9 +26,8 @@ function parsePort(value: unknown): number | undefined {
 
 /**
  * Replaces `{{port}}` in target.url, target.start.command and target.start.ready_url of a parsed
- * (and env-interpolated) config, and gives target.start the port as `PORT` in its environment
- * (unless target.start.env sets PORT itself). The port is `LOADBENCH_PORT` when set, else
- * `target.port`. Returns the new tree (the input is not changed) and one line per problem; a
+ * (and env-interpolated) config. The port is `LOADBENCH_PORT` when set (then target.start also
+ * gets it as `PORT` in its environment, unless target.start.env sets PORT itself), else `target.port`. Returns the new tree (the input is not changed) and one line per problem; a
  * config without the placeholder and without a port is returned as it was. Pure.
  */
 export function applyPortTemplate(raw: unknown, env: NodeJS.ProcessEnv): { config: unknown; problems: string[] } {
@@ -60,8 +59,10 @@ export function applyPortTemplate(raw: unknown, env: NodeJS.ProcessEnv): { confi
     if (typeof start.command === 'string') start.command = substitutePort(start.command, port);
     if (typeof start.ready_url === 'string') start.ready_url = substitutePort(start.ready_url, port);
     const startEnv = isRecord(start.env) ? start.env : start.env === undefined ? {} : undefined;
+    // Only when the port is given from outside (loadbench ab): a normal run's target.start stays as
+    // written, so that its workload hash (core/gates/fingerprint.ts) matches baselines recorded before.
     // A malformed env is left for the schema to report.
-    if (startEnv && startEnv.PORT === undefined) start.env = { ...startEnv, PORT: String(port) };
+    if (fromEnv !== undefined && startEnv && startEnv.PORT === undefined) start.env = { ...startEnv, PORT: String(port) };
     target.start = start;
   }
   return { config: { ...raw, target }, problems };

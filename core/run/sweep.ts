@@ -25,6 +25,8 @@ export interface SweepOptions {
   log?: (line: string) => void;
   /** A/B gate: the folder target.start runs in, when not `root` (the base build's worktree); default: root. */
   targetCwd?: string;
+  /** Issue 13: this machine's fingerprint, when the caller measured it already (default: measured in start()). */
+  machine?: MachineFingerprint;
 }
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
@@ -74,6 +76,7 @@ export class Sweep {
     this.#outputs = options.outputs;
     this.#log = options.log ?? (() => undefined);
     this.#targetCwd = options.targetCwd;
+    this.#machine = options.machine;
   }
 
   /** Levels recorded so far. */
@@ -90,7 +93,7 @@ export class Sweep {
     this.#startedAt = new Date();
     const { config, root } = this;
     // First, while nothing of the run loads the machine: the calibration must measure the machine, not the target.
-    this.#machine = machineFingerprint();
+    this.#machine ??= machineFingerprint();
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     await this.#readBaseline();

@@ -10,6 +10,9 @@ import { isListening } from '../../core/target/target-process.ts';
 import { REPO_ROOT } from '../helpers/fixture-project.ts';
 import { readRunSummary } from '../../core/model/read-summary.ts';
 import { closedPort } from '../helpers/servers.ts';
+import { loadConfig } from '../../core/config/load-config.ts';
+import { workloadHash } from '../../core/gates/fingerprint.ts';
+import { resolveScenario, scenarioSnapshot } from '../../core/scenario/resolve.ts';
 
 /**
  * The README's main command, `npx vitest bench`, in this repository: the shipped config.yaml
@@ -87,6 +90,11 @@ describe('the committed baselines of the shipped config', () => {
       for (const l of measuredLevels(submit)) expect(l.requests, `${file} c=${l.concurrency}`).toBeGreaterThanOrEqual(200);
       // No credential in a file meant to be committed.
       expect(readFileSync(file, 'utf8')).not.toContain('dev-token');
+      // Issue 13: where it was recorded, and the workload of the shipped sweep, so that a run of it on a machine of that speed is judged.
+      expect(baseline.machine, file).toBeDefined();
+      expect(baseline.machine!.calibration.ms).toBeGreaterThan(0);
+      const { config } = loadConfig(undefined, REPO_ROOT, { WORKERS: String(workers) });
+      expect(submit.workload_hash, file).toBe(workloadHash(scenarioSnapshot(resolveScenario('submit', {}, config), 'benches/submit.bench.ts'), config.target.start));
     }
   });
 });

@@ -17,10 +17,10 @@ describe('{{port}} in config.yaml', () => {
     expect(substitutePort('a {{port}} b {{port}}', 4321)).toBe('a 4321 b 4321');
   });
 
-  it('stands for target.port in a normal run, and passes PORT to target.start', () => {
+  it('stands for target.port in a normal run, target.start.env left as written (its workload hash unchanged)', () => {
     const config = validateConfig(raw({ ...started, port: 8080 }), 'config.yaml', {});
     expect(config.target.url).toBe('http://127.0.0.1:8080/submit');
-    expect(config.target.start).toMatchObject({ command: 'node server.js --port 8080', ready_url: 'http://127.0.0.1:8080/healthz', env: { PORT: '8080' } });
+    expect(config.target.start).toEqual({ command: 'node server.js --port 8080', ready_url: 'http://127.0.0.1:8080/healthz', timeout_seconds: 30, env: {} });
   });
 
   it('LOADBENCH_PORT (what loadbench ab sets per side) wins over target.port', () => {
