@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { SummaryFileError } from '../core/errors.ts';
+import { machineFingerprint } from '../core/gates/fingerprint.ts';
 import { outputFile } from '../core/model/outputs.ts';
 import { readRunSummary } from '../core/model/read-summary.ts';
 import { writeFileAtomic } from '../reporters/write/write-atomic.ts';
@@ -20,6 +21,9 @@ export default defineCommand({
     'Copies runs/<run_label>_summary.json (a complete run, not an interrupted one) to a baseline file, without its ' +
       'verdicts. Commit it in a reviewed change and set config.yaml baseline.file to it: `npx vitest bench` then exits 1 ' +
       'when a level regresses beyond the baseline tolerances. Replacing a baseline is how a change is accepted.',
+    'The baseline keeps the machine fingerprint (CPU, memory, OS, Node, calibration score) and the workload hash of the run: ' +
+      'a run on a machine whose calibration differs by more than baseline.calibration_margin_pct, or with another workload, is not judged ' +
+      '(exit 0, or 1 with baseline.strict: true).',
   ],
   options: {
     out: { type: 'string', value: 'file', description: 'the baseline file to write (default: baselines/<run_label>.json)' },
@@ -33,6 +37,16 @@ export default defineCommand({
     if (summary.interrupted) throw new SummaryFileError(`run "${label}" was interrupted: a baseline needs a complete run`);
     delete summary.baseline;
     delete summary.outcome;
+    // Issue 13: a baseline records where it was measured. A run summary has had the fingerprint
+    // since loadbench recorded one; for an older one, this machine is calibrated now.
+    const notes: string[] = [];
+    if (!summary.machine) {
+      summary.machine = machineFingerprint();
+      notes.push('the run summary had no machine fingerprint: this machine was calibrated now (run the baseline command on the machine that measured the run)');
+    }
+    const unhashed = summary.scenarios.filter((s) => !s.workload_hash).map((s) => `"${s.name}"`);
+    if (unhashed.length) notes.push(`scenario ${unhashed.join(', ')} has no workload hash (an older run): the gate will not judge it; rerun and write the baseline again`);
+    const m = summary.machine;
     const out = resolve(root, values.out ?? `baselines/${label}.json`);
     // Replacing a baseline is the normal way to accept a change; say so, so that it is never a surprise in the diff.
     const replaced = existsSync(out);
@@ -41,6 +55,11 @@ export default defineCommand({
       `loadbench baseline: ${replaced ? 'replaced' : 'wrote'} baseline ${relative(root, out)} with run "${label}" (${summary.finished_at}); ` +
         `review and commit it${replaced ? ' (git diff shows what changed)' : `, and set config.yaml baseline.file: ${relative(root, out)}`}`,
     );
+    io.out(
+      `loadbench baseline: recorded on ${m.cpu_model}, ${m.logical_cpus} logical CPUs, ${(m.memory_bytes / 1024 ** 3).toFixed(1)} GiB, ` +
+        `${m.os}, Node ${m.node}; calibration score ${m.calibration.ms} ms (runs elsewhere are judged against it only within baseline.calibration_margin_pct)`,
+    );
+    for (const note of notes) io.out(`loadbench baseline: note: ${note}`);
     return 0;
   },
 });

@@ -3,9 +3,10 @@
  * `defineCommand({...})` as its default, and its line here.
  */
 import type { Command } from './command.ts';
+import ab from './ab.ts';
 import baseline from './baseline.ts';
 import compare from './compare.ts';
 import init from './init.ts';
 import report from './report.ts';
 
-export const COMMANDS: readonly Command[] = [init, report, compare, baseline];
+export const COMMANDS: readonly Command[] = [init, report, compare, baseline, ab];

@@ -46,3 +46,11 @@ export class SummaryFileError extends LoadbenchError {
     super(message, 2);
   }
 }
+
+/** `loadbench ab` cannot compare: not a git repository, an unknown ref, no target.start, the base build cannot be prepared. No load was sent. */
+export class AbSetupError extends LoadbenchError {
+  constructor(message: string, exitCode = 2) {
+    super(message, exitCode);
+    this.stack = `${this.name}: ${message}`;
+  }
+}

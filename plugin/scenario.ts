@@ -12,6 +12,7 @@ import { outputFile } from '../core/model/outputs.ts';
 import { runLabelOf } from '../core/run/orchestrator.ts';
 import { interruptSignal } from '../core/run/interrupt.ts';
 import { ScenarioRunner } from '../core/run/scenario-runner.ts';
+import { collectScenario, isCollecting } from '../core/scenario/collect.ts';
 import type { ScenarioOptions } from '../core/scenario/options.ts';
 import { levelRuns, resolveScenario, scenarioSnapshot, type LevelRun } from '../core/scenario/resolve.ts';
 import { connectBenchChannel, type BenchChannel } from './bench-channel.ts';
@@ -56,6 +57,8 @@ export function levelTaskName(run: LevelRun, repetitions: number): string {
  * @throws ConfigError naming the scenario and each bad option
  */
 export function scenario(name: string, options: ScenarioOptions = {}): void {
+  // `loadbench ab` imports bench files to run their scenarios itself (core/scenario/collect.ts).
+  if (isCollecting()) return collectScenario(name, options);
   if (!vitest) {
     throw new Error('loadbench: scenario() declares Vitest bench tasks: run its file with `npx vitest bench`, or use runSweep() to run scenarios without Vitest');
   }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { applyPortTemplate } from './port-template.ts';
 import { configSchema, quoted, type LoadbenchConfig } from './schema.ts';
 
 /** Where the config was read from, and the validated result. */
@@ -177,7 +178,10 @@ export function formatIssues(
  */
 export function validateConfig(raw: unknown, file = 'config.yaml', env: NodeJS.ProcessEnv = process.env): LoadbenchConfig {
   const problems: string[] = [];
-  const interpolated = applyEnvOverrides(interpolateEnv(raw, env, [], problems), env);
+  // `{{port}}` (target.port, or LOADBENCH_PORT as `loadbench ab` sets it per side) after the overrides: LOADBENCH_TARGET_URL may use it too.
+  const ported = applyPortTemplate(applyEnvOverrides(interpolateEnv(raw, env, [], problems), env), env);
+  problems.push(...ported.problems);
+  const interpolated = ported.config;
   if (interpolated === null || typeof interpolated !== 'object' || Array.isArray(interpolated)) {
     throw new ConfigError(file, [`(top level): found ${describe(interpolated)}, expected a mapping with target: and workload:`]);
   }

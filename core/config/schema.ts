@@ -158,6 +158,8 @@ export const targetSchema = z.strictObject({
   start: targetStartSchema.optional(),
   /** Resource sampling of a target loadbench did not start (issue 16). */
   monitor: monitorSchema.optional(),
+  // --- A/B gate (`loadbench ab`): the port `{{port}}` stands for outside ab (core/config/port-template.ts).
+  port: z.number().int().min(1).max(65_535).optional(),
 });
 
 const concurrencyLevels = z
@@ -199,6 +201,13 @@ export const baselineSchema = z.strictObject({
   max_throughput_drop_pct: tolerance.max_throughput_drop_pct.default(15),
   max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.default(1),
   min_requests: tolerance.min_requests.default(200),
+  // Issue 13: when a baseline applies (core/gates/baseline-applicability.ts).
+  /** A baseline whose calibration score differs from this machine's by more than this (in %) is not judged. */
+  calibration_margin_pct: z.number().min(0).max(1000).default(25),
+  /** Also require the same CPU model, logical CPUs, memory, OS and Node version (by default: the same logical CPU count). */
+  require_same_machine: z.boolean().default(false),
+  /** A baseline that cannot be judged here (another machine, another workload, no fingerprint) fails the run (exit 1). */
+  strict: z.boolean().default(false),
 });
 
 const reportSchema = z
@@ -217,6 +226,21 @@ const safeName = z
   .regex(SAFE_LABEL, {
     message: 'expected letters, digits, ".", "_" or "-" only (no "/", "..", spaces), e.g. baseline or 2x-replicas',
   });
+
+// --- A/B gate (`loadbench ab`, core/ab/): how the base build is prepared, repetitions, tolerances over `baseline:`.
+/** config.yaml `ab:`: settings of `loadbench ab --base <ref>`. */
+export const abSchema = z.strictObject({
+  /** A command run in the base build's folder before its target starts, e.g. `npm ci` or `npm ci && npm run build`. */
+  setup: z.string().min(1).optional(),
+  /** Link the working tree's node_modules into the base build when the lockfile did not change (default: when there is no `setup`). */
+  share_node_modules: z.boolean().optional(),
+  /** Repetitions per side of every level (ABBA-interleaved). */
+  repetitions: z.number().int().min(1).max(20).default(3),
+  max_p95_increase_pct: tolerance.max_p95_increase_pct.optional(),
+  max_throughput_drop_pct: tolerance.max_throughput_drop_pct.optional(),
+  max_error_rate_increase_pct: tolerance.max_error_rate_increase_pct.optional(),
+  min_requests: tolerance.min_requests.optional(),
+});
 
 /** config.yaml, after `${VAR}` interpolation. */
 export const configSchema = z
@@ -237,6 +261,7 @@ export const configSchema = z
     report: reportSchema,
     /** The scaling sweep (issue 16). */
     scaling: scalingSchema.optional(),
+    ab: abSchema.optional(), // A/B gate
   })
   .superRefine((config, ctx) => {
     // The scaling sweep restarts the target for each count: loadbench must start it, and tell it the count.

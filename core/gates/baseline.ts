@@ -1,4 +1,5 @@
-import { median, pctChange } from '../model/stats.ts';
+import { median } from '../model/stats.ts';
+import { judgeRepetitions, type ChangeUnit, type WorseDirection } from './noise-verdict.ts';
 import {
   isMeasured,
   type BaselineCheck,
@@ -11,7 +12,7 @@ import {
 
 export type { BaselineTolerances };
 // The wording of a regression is the summary model's, shared by every output that reports it.
-export { describeBaselineFailures, describeBaselineWarnings } from '../model/verdict-lines.ts';
+export { describeBaselineFailures, describeBaselineNotJudged, describeBaselineWarnings } from '../model/verdict-lines.ts';
 
 /**
  * The measured repetitions of each scenario and level, keyed "scenario\0concurrency". Partial
@@ -32,19 +33,10 @@ function groups(summary: RunSummary): Map<string, { complete: MeasuredLevel[]; p
   return out;
 }
 
-interface Medians {
-  requests: number;
-  p95_ms: number;
-  throughput_rps: number;
-  error_rate_pct: number;
-}
-
-function medians(levels: MeasuredLevel[]): Medians {
+function medians(levels: MeasuredLevel[]): { requests: number; throughput_rps: number } {
   return {
     requests: median(levels.map((l) => l.requests)),
-    p95_ms: median(levels.map((l) => l.latency_ms.p95)),
     throughput_rps: median(levels.map((l) => l.throughput_rps)),
-    error_rate_pct: median(levels.map((l) => l.error_rate_pct)),
   };
 }
 
@@ -63,8 +55,10 @@ function preferClean(levels: MeasuredLevel[]): { levels: MeasuredLevel[]; client
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
- * Judges every level of a run against the same scenario and level of a baseline, on the
- * medians of their repetitions. A level with fewer than `min_requests` counted requests (in
+ * Judges every level of a run against the same scenario and level of a baseline, by the
+ * noise-aware rule of core/gates/noise-verdict.ts: a metric regresses when the median of this
+ * run's repetitions is worse than the baseline's worst repetition by more than the tolerance
+ * (with one repetition each, the plain comparison). A level with fewer than `min_requests` counted requests (in
  * either run) is skipped: too few samples to tell a regression from noise. A scenario's
  * `baseline_override` replaces some tolerances for that scenario, or (`false`) leaves it out. Pure.
  */
@@ -107,13 +101,26 @@ export function judgeAgainstBaseline(
       skip('skipped', 'the baseline level has no successful request: nothing to compare with; write a new baseline');
       continue;
     }
-    const p95Change = pctChange(then.p95_ms, now.p95_ms);
-    const tpDrop = -pctChange(then.throughput_rps, now.throughput_rps);
-    const errChange = now.error_rate_pct - then.error_rate_pct;
+    // Each metric by the noise-aware rule: the new median against the baseline's worst repetition.
+    const check = (metric: BaselineCheck['metric'], pick: (l: MeasuredLevel) => number, worse: WorseDirection, unit: ChangeUnit, limit: number): BaselineCheck => {
+      const v = judgeRepetitions({ base: thenReps.levels.map(pick), head: nowReps.levels.map(pick), worse, tolerance: limit, unit });
+      return {
+        metric,
+        baseline: round(v.base_median),
+        value: round(v.head_median),
+        change: round(v.change),
+        limit,
+        pass: !v.regressed,
+        baseline_worst: round(v.base_worst),
+        beyond_worst: round(v.beyond_worst),
+        noise: round(v.noise),
+        repetitions: { baseline: v.repetitions.base, run: v.repetitions.head },
+      };
+    };
     const checks: BaselineCheck[] = [
-      { metric: 'p95_ms', baseline: round(then.p95_ms), value: round(now.p95_ms), change: round(p95Change), limit: tolerances.max_p95_increase_pct, pass: p95Change <= tolerances.max_p95_increase_pct },
-      { metric: 'throughput_rps', baseline: round(then.throughput_rps), value: round(now.throughput_rps), change: round(-tpDrop), limit: tolerances.max_throughput_drop_pct, pass: tpDrop <= tolerances.max_throughput_drop_pct },
-      { metric: 'error_rate_pct', baseline: round(then.error_rate_pct), value: round(now.error_rate_pct), change: round(errChange), limit: tolerances.max_error_rate_increase_pct, pass: errChange <= tolerances.max_error_rate_increase_pct },
+      check('p95_ms', (l) => l.latency_ms.p95, 'higher', 'pct', tolerances.max_p95_increase_pct),
+      check('throughput_rps', (l) => l.throughput_rps, 'lower', 'pct', tolerances.max_throughput_drop_pct),
+      check('error_rate_pct', (l) => l.error_rate_pct, 'higher', 'points', tolerances.max_error_rate_increase_pct),
     ];
     verdicts.push({
       scenario,

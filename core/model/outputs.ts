@@ -61,6 +61,16 @@ export function scalingPrefix(sweepLabel: string): string {
   return `${sweepLabel}_scaling`;
 }
 
+// --- A/B gate (`loadbench ab`): besides `<prefix>_base_*` and `<prefix>_head_*` (each side's run outputs).
+/** The files of an A/B comparison: `<output_dir>/ab_<base>_<head><suffix>`. */
+export const AB_OUTPUTS = {
+  throughputChart: '_throughput.png',
+  latencyChart: '_p95_latency.png',
+  summaryCsv: '_summary.csv',
+  verdictJson: '_verdict.json',
+  report: '_report.md',
+} as const;
+
 /** Letters, digits, ".", "_" and "-": the run labels that are safe file-name prefixes everywhere. */
 export const SAFE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -160,6 +160,32 @@ export const baselineTolerancesSchema = z.strictObject({
   min_requests: z.number().int().nonnegative(),
 });
 
+// ---- Machine fingerprint and workload hash (issue 13: baselines know where they were recorded) ----
+
+/** The calibration score: a fixed CPU loop timed at the start of the run (core/gates/fingerprint.ts). */
+export const calibrationSchema = z.object({
+  /** Median wall time of the loops, ms (lower is faster). */
+  ms: z.number().positive(),
+  /** Every loop's time, ms, in the order measured. */
+  runs_ms: z.array(z.number().nonnegative()),
+  /** What the loop is: scores of different loops are not compared. */
+  loop: z.string(),
+});
+
+/** Where a run was measured. */
+export const machineFingerprintSchema = z.object({
+  cpu_model: z.string(),
+  logical_cpus: z.number().int().positive(),
+  memory_bytes: count,
+  /** Operating system type, release and architecture, e.g. "Linux 6.8.0 x64". */
+  os: z.string(),
+  /** Node version, e.g. "v20.20.0". */
+  node: z.string(),
+  calibration: calibrationSchema,
+});
+
+// ---- end of issue 13 block ----
+
 /** All results of one scenario. */
 export const scenarioSummarySchema = z.object({
   name: z.string(),
@@ -172,6 +198,8 @@ export const scenarioSummarySchema = z.object({
   levels: z.array(levelSchema),
   /** The scenario's `baseline` option: tolerances replacing config.yaml's for this scenario, or `false` (not judged). */
   baseline_override: z.union([z.literal(false), baselineTolerancesSchema.partial()]).optional(),
+  /** Issue 13: hash of what defines the workload (core/gates/fingerprint.ts workloadHash); absent in older summaries. */
+  workload_hash: z.string().optional(),
 });
 
 /** The baseline metrics a regression gate judges. */
@@ -187,6 +215,15 @@ export const baselineCheckSchema = z.object({
   /** The tolerance: max increase (p95, error rate) or max drop (throughput). */
   limit: z.number(),
   pass: z.boolean(),
+  // Issue 13, noise-aware verdict (core/gates/noise-verdict.ts); absent in older summaries.
+  /** The baseline's worst repetition (highest p95 or error rate, lowest throughput): the rule judges the change from it. */
+  baseline_worst: z.number().optional(),
+  /** Change of the new median from `baseline_worst`, + = worse (in % or points like `change`); a regression when over `limit`. */
+  beyond_worst: z.number().optional(),
+  /** The noise: largest distance of a repetition from its side's median, either side (in % or points like `change`). */
+  noise: z.number().optional(),
+  /** Repetitions judged on each side. */
+  repetitions: z.object({ baseline: z.number().int().nonnegative(), run: z.number().int().nonnegative() }).optional(),
 });
 
 /** The baseline verdict of one scenario and level. */
@@ -205,6 +242,23 @@ export const baselineReportSchema = z.object({
   file: z.string(),
   tolerances: baselineTolerancesSchema,
   verdicts: z.array(baselineLevelVerdictSchema),
+  /** Issue 13: whether the baseline applies to this run (machine, workload); absent in older summaries. */
+  applicability: z
+    .object({
+      /** False: the baseline as a whole was not judged (another machine, or no fingerprint); `verdicts` is empty. */
+      judged: z.boolean(),
+      /** One line per reason it, or one of its scenarios, was not judged. */
+      reasons: z.array(z.object({ scenario: z.string().optional(), reason: z.string() })),
+      /** This machine's calibration score against the baseline's: + slower, - faster, in % (max/min - 1). */
+      calibration_change_pct: z.number().optional(),
+      calibration_margin_pct: z.number().nonnegative(),
+      require_same_machine: z.boolean(),
+      /** With strict, a baseline not judged fails the run. */
+      strict: z.boolean(),
+      /** The baseline's machine, as recorded (absent for an old baseline). */
+      baseline_machine: machineFingerprintSchema.optional(),
+    })
+    .optional(),
 });
 
 /** The `report:` section of config.yaml, as resolved. */
@@ -236,6 +290,8 @@ export const runSummarySchema = z.object({
   interrupted: z.boolean(),
   report: reportSettingsSchema,
   scenarios: z.array(scenarioSummarySchema),
+  /** Issue 13: the machine the run was measured on, calibrated at its start; absent in older summaries. */
+  machine: machineFingerprintSchema.optional(),
   /** Comparison with a committed baseline, when config.yaml has `baseline:`. */
   baseline: baselineReportSchema.optional(),
   /** Set when the run ended (absent in the files rewritten after each level). */
@@ -264,6 +320,8 @@ export type BaselineReport = z.infer<typeof baselineReportSchema>;
 export type ReportSettings = z.infer<typeof reportSettingsSchema>;
 export type RunOutcome = z.infer<typeof outcomeSchema>;
 export type RunSummary = z.infer<typeof runSummarySchema>;
+export type MachineFingerprint = z.infer<typeof machineFingerprintSchema>;
+export type BaselineApplicability = NonNullable<BaselineReport['applicability']>;
 /** A scenario without its levels: what stays the same for every level of it. */
 export type ScenarioSnapshot = Omit<ScenarioSummary, 'levels'>;
 

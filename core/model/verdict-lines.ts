@@ -3,7 +3,7 @@
  * `outcome.failures` stores them: every output that tells a failure (console, JUnit, GitHub
  * annotations) words it with these. Pure functions of the summary model.
  */
-import type { BaselineCheck, BaselineLevelVerdict, SloMetric, SloVerdict } from './summary.ts';
+import type { BaselineCheck, BaselineLevelVerdict, BaselineReport, SloMetric, SloVerdict } from './summary.ts';
 
 const UNITS: Record<SloMetric, string> = {
   p50_ms: 'ms',
@@ -29,10 +29,24 @@ export function describeSloFailures(scenario: string, concurrency: number, verdi
     });
 }
 
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x}`;
+
+/**
+ * The noise beside a change, when both sides had repetitions (issue 13): how far the repetitions
+ * wandered, and the change from the baseline's worst repetition that the rule compares with the limit.
+ */
+function noiseNote(x: BaselineCheck, unit: string, worstUnit: string): string {
+  if (x.noise === undefined || x.repetitions === undefined || (x.repetitions.baseline < 2 && x.repetitions.run < 2)) return '';
+  const worst = `the baseline's worst repetition (${x.baseline_worst}${worstUnit})`;
+  const beyond =
+    x.beyond_worst === undefined ? '' : x.beyond_worst > 0 ? `; ${x.beyond_worst}${unit} worse than ${worst}` : `; no worse than ${worst}`;
+  return `, noise ±${x.noise}${unit}${beyond}`;
+}
+
 const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = {
-  p95_ms: (x) => `p95 ${x.baseline} ms -> ${x.value} ms (${x.change >= 0 ? '+' : ''}${x.change} %, allowed +${x.limit} %)`,
-  throughput_rps: (x) => `throughput ${x.baseline} -> ${x.value} req/s (${x.change >= 0 ? '+' : ''}${x.change} %, allowed -${x.limit} %)`,
-  error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${x.change >= 0 ? '+' : ''}${x.change} points, allowed +${x.limit})`,
+  p95_ms: (x) => `p95 ${x.baseline} ms -> ${x.value} ms (${signed(x.change)} %${noiseNote(x, ' %', ' ms')}, allowed +${x.limit} %)`,
+  throughput_rps: (x) => `throughput ${x.baseline} -> ${x.value} req/s (${signed(x.change)} %${noiseNote(x, ' %', ' req/s')}, allowed -${x.limit} %)`,
+  error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${signed(x.change)} points${noiseNote(x, ' points', ' %')}, allowed +${x.limit})`,
 };
 
 const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
@@ -57,6 +71,21 @@ export function describeBaselineWarnings(verdicts: BaselineLevelVerdict[]): stri
   return verdicts
     .filter((v) => v.status === 'skipped' || v.status === 'not_in_baseline')
     .map((v) => `Baseline check skipped: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${v.reason}`);
+}
+
+/**
+ * Issue 13: one line per reason a baseline (or one of its scenarios) was not judged, saying how
+ * to record a baseline on this machine. Empty when it was judged in full.
+ */
+export function describeBaselineNotJudged(report: Pick<BaselineReport, 'file' | 'applicability'>, runLabel: string): string[] {
+  const a = report.applicability;
+  if (!a) return [];
+  const record = `record one on this machine: npx loadbench baseline ${runLabel} --out ${report.file}`;
+  return a.reasons.map((r) =>
+    r.scenario === undefined
+      ? `Baseline not judged: ${report.file}: ${r.reason}; ${record}`
+      : `Baseline not judged: scenario "${r.scenario}" against ${report.file}: ${r.reason}; ${record}`,
+  );
 }
 
 /** The `reason` of a skipped level that could not run (an unexpected error), before the error's message. */

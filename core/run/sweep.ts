@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import type { LoadbenchConfig } from '../config/schema.ts';
-import { describeBaselineFailures, describeBaselineWarnings, judgeAgainstBaseline } from '../gates/baseline.ts';
+import { describeBaselineFailures, describeBaselineNotJudged, describeBaselineWarnings, judgeAgainstBaseline } from '../gates/baseline.ts';
+import { baselineApplicability } from '../gates/baseline-applicability.ts';
+import { machineFingerprint, workloadHash } from '../gates/fingerprint.ts';
 import { describeSloFailures } from '../gates/slo.ts';
 import { buildRunSummary, type LevelRecord } from '../model/build-summary.ts';
 import { outputDir, type RunOutputs } from '../model/outputs.ts';
 import { readRunSummary } from '../model/read-summary.ts';
 import { FAILED_TO_RUN, describeLevelError } from '../model/verdict-lines.ts';
-import { isMeasured, type RunOutcome, type RunSummary, type ScenarioSnapshot } from '../model/summary.ts';
+import { isMeasured, type BaselineReport, type MachineFingerprint, type RunOutcome, type RunSummary, type ScenarioSnapshot } from '../model/summary.ts';
 import type { LevelRun } from '../scenario/resolve.ts';
 import { checkTargetListening, startTarget, type RunningTarget } from '../target/target-process.ts';
 import { archivePreviousRun } from './archive.ts';
@@ -25,6 +27,10 @@ export interface SweepOptions {
   log?: (line: string) => void;
   /** Set for one replica count of a scaling sweep (issue 16): recorded in the summary. */
   scaling?: ReplicaRun;
+  /** A/B gate: the folder target.start runs in, when not `root` (the base build's worktree); default: root. */
+  targetCwd?: string;
+  /** Issue 13: this machine's fingerprint, when the caller measured it already (default: measured in start()). */
+  machine?: MachineFingerprint;
 }
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
@@ -56,6 +62,7 @@ export class Sweep {
   readonly root: string;
   readonly #outputs: RunOutputs;
   readonly #log: (line: string) => void;
+  readonly #targetCwd: string | undefined;
   readonly #records: LevelRecord[] = [];
   #startedAt = new Date();
   #target: RunningTarget | undefined;
@@ -72,6 +79,8 @@ export class Sweep {
   #startError: Error | undefined;
   readonly #generatorPids = new Set<number>();
   readonly #scaling: ReplicaRun | undefined;
+  /** Issue 13: this machine, calibrated in start() before the target runs. */
+  #machine: MachineFingerprint | undefined;
 
   constructor(options: SweepOptions) {
     this.#scaling = options.scaling;
@@ -79,6 +88,8 @@ export class Sweep {
     this.root = options.root;
     this.#outputs = options.outputs;
     this.#log = options.log ?? (() => undefined);
+    this.#targetCwd = options.targetCwd;
+    this.#machine = options.machine;
   }
 
   /** Levels recorded so far. */
@@ -96,9 +107,12 @@ export class Sweep {
   async start(options: { target?: boolean } = {}): Promise<void> {
     this.#startedAt = new Date();
     const { config, root } = this;
+    // First, while nothing of the run loads the machine: the calibration must measure the machine, not the target.
+    this.#machine ??= machineFingerprint();
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     await this.#readBaseline();
+    this.#announceMachineApplicability();
     if (options.target !== false) await this.ensureTarget();
     else this.#deferred = true;
   }
@@ -120,7 +134,7 @@ export class Sweep {
     try {
       if (start) {
         this.#log(`loadbench: starting the target: ${start.command}`);
-        this.#target = await startTarget(start, config.target.url, root);
+        this.#target = await startTarget(start, config.target.url, this.#targetCwd ?? root);
         this.#log(`loadbench: target ready (${start.ready_url}, pid ${this.#target.pid})`);
       } else {
         await checkTargetListening(config.target.url);
@@ -152,6 +166,16 @@ export class Sweep {
         'run `npx vitest bench` with that run_label first',
         'write one with `npx loadbench baseline <run_label>`',
       )}`;
+    }
+  }
+
+  /** Says at once, before any load, when the baseline will not be judged on this machine (issue 13). */
+  #announceMachineApplicability(): void {
+    const spec = this.config.baseline;
+    if (!spec || !this.#baseline) return;
+    const report = this.#baselineReport(this.#summary(false));
+    if (report.applicability?.judged === false) {
+      for (const line of describeBaselineNotJudged(report, this.config.run_label)) this.#log(`loadbench: ${line}`);
     }
   }
 
@@ -204,14 +228,29 @@ export class Sweep {
     });
     if (this.#resourceInfo) summary.resources = this.#resourceInfo;
     if (this.#scaling) summary.scaling = this.#scaling;
+    // Issue 13: where and what was measured, so that this summary can serve as a baseline.
+    for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start);
+    if (this.#machine) summary.machine = this.#machine;
     return summary;
   }
 
+  /**
+   * The regression gate's report: whether the baseline applies here (machine, workload; issue 13)
+   * and the verdict of every level of the scenarios it applies to.
+   */
+  #baselineReport(summary: RunSummary): BaselineReport {
+    const spec = this.config.baseline!;
+    const { file, calibration_margin_pct, require_same_machine, strict, ...tolerances } = spec;
+    const applicability = baselineApplicability(summary, this.#baseline!, { calibration_margin_pct, require_same_machine, strict });
+    const notJudged = new Set(applicability.reasons.map((r) => r.scenario));
+    const judged = { ...summary, scenarios: summary.scenarios.filter((s) => !notJudged.has(s.name)) };
+    const verdicts = applicability.judged ? judgeAgainstBaseline(judged, this.#baseline!, tolerances) : [];
+    return { file, tolerances, verdicts, applicability };
+  }
+
   #judgeBaseline(summary: RunSummary) {
-    const spec = this.config.baseline;
-    if (!spec || !this.#baseline) return [];
-    const { file: _file, ...tolerances } = spec;
-    return judgeAgainstBaseline(summary, this.#baseline, tolerances);
+    if (!this.config.baseline || !this.#baseline) return [];
+    return this.#baselineReport(summary).verdicts;
   }
 
   /**
@@ -234,15 +273,19 @@ export class Sweep {
       }
       const summary = this.#summary(interrupted);
       const spec = this.config.baseline;
-      if (spec && this.#baseline) {
-        const { file, ...tolerances } = spec;
-        summary.baseline = { file, tolerances, verdicts: this.#judgeBaseline(summary) };
-      }
+      if (spec && this.#baseline) summary.baseline = this.#baselineReport(summary);
       const sloFailures = summary.scenarios.flatMap((s) =>
         s.levels.flatMap((l) => (isMeasured(l) ? describeSloFailures(s.name, l.concurrency, l.slo) : [])),
       );
       const verdicts = summary.baseline?.verdicts ?? [];
-      const baselineFailures = [...(this.#baselineProblem ? [this.#baselineProblem] : []), ...describeBaselineFailures(verdicts)];
+      // Issue 13: a baseline that does not apply here is a warning, or with baseline.strict a failure.
+      const notJudged = summary.baseline ? describeBaselineNotJudged(summary.baseline, summary.run_label) : [];
+      const strict = spec?.strict === true;
+      const baselineFailures = [
+        ...(this.#baselineProblem ? [this.#baselineProblem] : []),
+        ...describeBaselineFailures(verdicts),
+        ...(strict ? notJudged.map((line) => `${line} (baseline.strict: true)`) : []),
+      ];
       const failures = [...this.#levelFailures, ...sloFailures, ...baselineFailures];
       summary.outcome = outcomeOf(failures, interruptedBy ?? (summary.interrupted ? 'SIGINT' : undefined));
       const written = await this.#outputs.writeData(summary);
@@ -251,10 +294,13 @@ export class Sweep {
       for (const line of ['', ...this.#outputs.endText(summary), '']) this.#log(line);
       for (const line of sloFailures) this.#log(line);
       for (const line of describeBaselineWarnings(verdicts)) this.#log(line);
+      if (!strict) for (const line of notJudged) this.#log(line);
       for (const line of [...this.#levelFailures, ...baselineFailures]) this.#log(line);
       if (summary.baseline) {
         const v = summary.baseline.verdicts;
-        this.#log(
+        if (summary.baseline.applicability?.judged === false) {
+          this.#log(`loadbench: baseline ${summary.baseline.file}: not judged on this machine${strict ? ' (baseline.strict: true: the run fails)' : ''}`);
+        } else this.#log(
           `loadbench: baseline ${summary.baseline.file}: ${v.filter((x) => x.status === 'pass').length} level(s) within tolerance, ` +
             `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged`,
         );

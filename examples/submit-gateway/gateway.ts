@@ -31,6 +31,7 @@ Options (environment variable in brackets):
   --fault-hang-rate <r>   share 0..1 never answered           [FAULT_HANG_RATE]
   --fault-mode <m>        random | counter (exact every-Nth)  [FAULT_MODE]      default random
   --fault-seed <n>        seed for random mode                [FAULT_SEED]
+  (environment only)      extra work per job, % of its hashes [FAULT_EXTRA_WORK_PCT] default 0
   -h, --help              show this help
 Bearer token: GATEWAY_TOKEN (default dev-token).`;
 
@@ -127,6 +128,9 @@ function resolveOptions(argv: string[], env: NodeJS.ProcessEnv): Partial<Gateway
   const seed = pick(values['fault-seed'], 'FAULT_SEED');
   if (seed !== undefined) faults.seed = parseInteger('fault seed', seed, 0, 2 ** 32 - 1);
   options.faults = faults;
+  // Read by each worker from the environment it inherits (worker.ts); validated here so a typo stops the gateway.
+  const extraWork = env.FAULT_EXTRA_WORK_PCT;
+  if (extraWork !== undefined && extraWork !== '') parseInteger('FAULT_EXTRA_WORK_PCT', extraWork, 0, 1000);
   return options;
 }
 

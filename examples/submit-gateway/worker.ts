@@ -7,7 +7,7 @@
  * orphan can never keep burning CPU.
  */
 import { performance } from 'node:perf_hooks';
-import { searchNonce } from './proof-of-work.ts';
+import { hashAttempt, searchNonce } from './proof-of-work.ts';
 import type { FromWorkerMessage, JobMessage, ToWorkerMessage } from './protocol.ts';
 
 /**
@@ -15,6 +15,18 @@ import type { FromWorkerMessage, JobMessage, ToWorkerMessage } from './protocol.
  * to the event loop, which is what lets 'disconnect' fire during a long job.
  */
 const ATTEMPTS_PER_SLICE = 8192;
+
+/**
+ * FAULT_EXTRA_WORK_PCT (validated by gateway.ts): after a job is solved, hash this share of its
+ * attempts again, so every job costs that much more CPU, like a code change that makes the
+ * gateway slower. The gate-power benchmark (perf/gate-power.ts) slows the gateway by 25 % this way.
+ */
+const EXTRA_WORK_PCT = Number(process.env.FAULT_EXTRA_WORK_PCT ?? 0) || 0;
+
+function extraWork(challengeId: string, attempts: number): void {
+  const extra = Math.round((attempts * EXTRA_WORK_PCT) / 100);
+  for (let i = 0; i < extra; i++) hashAttempt(challengeId, i);
+}
 
 if (typeof process.send !== 'function') {
   console.error('submit-gateway worker: must be started by the gateway (no IPC channel)');
@@ -56,6 +68,7 @@ function runNext(): void {
     }
     if (step.done) {
       const { solution } = step;
+      if (EXTRA_WORK_PCT > 0) extraWork(job.challengeId, attempts + solution.attempts);
       send({
         type: 'result',
         id: job.id,

@@ -7,6 +7,7 @@
  */
 import { outputName } from '../../core/model/outputs.ts';
 import type { RunSummary } from '../../core/model/summary.ts';
+import { describeBaselineNotJudged } from '../../core/model/verdict-lines.ts';
 import { codeSpan, escapeMarkdown } from '../report/markdown.ts';
 import type { ReportView } from '../report/report-model.ts';
 import { levelFailures, runFailures } from './level-failures.ts';
@@ -54,6 +55,11 @@ export function formatAnnotations(summary: RunSummary): string[] {
     }
   }
   for (const line of runFailures(summary, levels)) out.push(errorCommand(line, {}, 'loadbench: run failed'));
+  // Issue 13: a baseline not judged here (another machine or workload) is a warning; with baseline.strict it is a failure above.
+  const failed = new Set(summary.outcome?.failures ?? []);
+  for (const line of summary.baseline ? describeBaselineNotJudged(summary.baseline, summary.run_label) : []) {
+    if (![...failed].some((f) => f.startsWith(line))) out.push(`::warning title=${escapeCommandProperty('loadbench: baseline not judged')}::${escapeCommandData(line)}`);
+  }
   if (summary.outcome?.status === 'interrupted') {
     out.push(`::warning title=${escapeCommandProperty('loadbench: run interrupted')}::${escapeCommandData('The run was interrupted: the outputs hold the levels measured before the cut.')}`);
   }

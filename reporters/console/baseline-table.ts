@@ -7,10 +7,17 @@ const signed = (x: number, digits: number): string => `${x >= 0 ? '+' : ''}${x.t
  * and the change of each metric, an exceeded tolerance marked "!". Pure; text without colours.
  */
 export function formatBaselineTable(report: BaselineReport): string {
+  // Issue 13: a baseline that does not apply to this machine or workload says so instead of a table.
+  const a = report.applicability;
+  if (a && !a.judged) return `baseline comparison with ${report.file}: not judged (why, and how to record a baseline here: below)`;
+  const notJudged = (a?.reasons ?? []).map((r) => `scenario "${r.scenario}" not judged: ${r.reason}`);
+  const noisy = report.verdicts.some((v) => v.checks.some((c) => c.repetitions && (c.repetitions.baseline > 1 || c.repetitions.run > 1)));
   const cell = (v: BaselineLevelVerdict, metric: BaselineCheck['metric'], digits: number, unit: string): string => {
     const x = v.checks.find((c) => c.metric === metric);
     if (!x) return '-';
-    return `${x.baseline.toFixed(digits)} -> ${x.value.toFixed(digits)} (${signed(x.change, 1)}${unit})${x.pass ? '' : ' !'}`;
+    // Issue 13: the noise of the repetitions beside the change, when there were repetitions.
+    const noise = x.noise !== undefined && x.repetitions && (x.repetitions.baseline > 1 || x.repetitions.run > 1) ? ` ±${x.noise.toFixed(1)}` : '';
+    return `${x.baseline.toFixed(digits)} -> ${x.value.toFixed(digits)} (${signed(x.change, 1)}${unit}${noise})${x.pass ? '' : ' !'}`;
   };
   const header = ['scenario', 'conc', 'baseline', 'p95 ms', 'req/s', 'errors %'];
   const rows = report.verdicts.map((v) => [
@@ -29,12 +36,15 @@ export function formatBaselineTable(report: BaselineReport): string {
       .join('  ')
       .trimEnd();
   const t = report.tolerances;
+  const c = a?.calibration_change_pct;
+  const calibration = c !== undefined ? `; this machine's calibration score is ${Math.abs(c).toFixed(1)} % ${c > 0 ? 'slower' : 'faster'} than the baseline's` : '';
   return [
     `baseline comparison with ${report.file} (medians of repetitions; allowed: p95 +${t.max_p95_increase_pct} %, ` +
-      `throughput -${t.max_throughput_drop_pct} %, errors +${t.max_error_rate_increase_pct} pts; "!" = over)`,
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+      `throughput -${t.max_throughput_drop_pct} %, errors +${t.max_error_rate_increase_pct} pts` +
+      (noisy ? ` beyond the baseline's worst repetition; ± = noise of the repetitions` : '') +
+      `; "!" = over${calibration})`,
+    ...(rows.length ? [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)] : []),
+    ...notJudged,
   ].join('\n');
 }
 

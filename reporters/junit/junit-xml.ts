@@ -9,6 +9,7 @@
 import { redactUrl } from '../../core/model/redaction.ts';
 import { isMeasured, type LevelResult, type RunSummary } from '../../core/model/summary.ts';
 import { levelFailures, runFailures, type LevelFailures } from '../ci/level-failures.ts';
+import { describeBaselineNotJudged } from '../../core/model/verdict-lines.ts';
 
 /** Characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF): dropped. */
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -156,6 +157,16 @@ export function formatJunitXml(summary: RunSummary): string {
   }
   const outcome = summary.outcome;
   const others = runFailures(summary, levels);
+  // Issue 13: a baseline not judged here is a skipped testcase "baseline" (a failure of "run" instead with baseline.strict).
+  const notJudged = summary.baseline ? describeBaselineNotJudged(summary.baseline, summary.run_label) : [];
+  if (notJudged.length && !others.some((f) => notJudged.some((line) => f.startsWith(line)))) {
+    suites.push({
+      name: 'loadbench baseline',
+      cases: [{ name: 'baseline', classname: 'loadbench', time: 0, result: { kind: 'skipped', reason: notJudged.join('; ') } }],
+      extra: [],
+      properties: [['run_label', summary.run_label], ['baseline', summary.baseline!.file]],
+    });
+  }
   if (others.length || outcome?.status === 'interrupted') {
     const lines = outcome?.status === 'interrupted' ? ['The run was interrupted: the levels after the cut were not run.', ...others] : others;
     suites.push({

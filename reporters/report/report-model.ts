@@ -271,7 +271,9 @@ function baselineSection(summary: RunSummary): string {
     const c = v.checks.find((x) => x.metric === metric);
     if (!c) return '-';
     const unit = metric === 'error_rate_pct' ? ' pts' : ' %';
-    return `${c.baseline} → ${c.value} (${c.change >= 0 ? '+' : ''}${c.change}${unit})${c.pass ? '' : ' **over**'}`;
+    // Issue 13: the noise of the repetitions beside the change.
+    const noise = c.noise !== undefined && c.repetitions && (c.repetitions.baseline > 1 || c.repetitions.run > 1) ? `, noise ±${c.noise}` : '';
+    return `${c.baseline} → ${c.value} (${c.change >= 0 ? '+' : ''}${c.change}${unit}${noise})${c.pass ? '' : ' **over**'}`;
   };
   const rows = b.verdicts.map((v) => [
     escapeMarkdown(v.scenario),
@@ -282,10 +284,22 @@ function baselineSection(summary: RunSummary): string {
     cell(v, 'throughput_rps'),
     cell(v, 'error_rate_pct'),
   ]);
+  // Issue 13: whether the baseline applies to this machine and workload.
+  const a = b.applicability;
+  const notJudged = (a?.reasons ?? []).map((r) => `- Not judged${r.scenario !== undefined ? `: scenario ${escapeMarkdown(r.scenario)}` : ''}: ${escapeMarkdown(r.reason)}. Record a baseline on this machine: ${codeSpan(`npx loadbench baseline ${summary.run_label} --out ${b.file}`)}`);
+  if (a && !a.judged) return [`## Baseline comparison`, '', `Against ${codeSpan(b.file)}: **not judged**.`, '', ...notJudged, ''].join('\n');
+  const calibration =
+    a?.calibration_change_pct !== undefined
+      ? ` This machine's calibration score is ${Math.abs(a.calibration_change_pct)} % ${a.calibration_change_pct > 0 ? 'slower' : 'faster'} than the baseline's (margin ${a.calibration_margin_pct} %).`
+      : '';
+  const noiseAware = b.verdicts.some((v) => v.checks.some((c) => c.repetitions && (c.repetitions.baseline > 1 || c.repetitions.run > 1)))
+    ? ` With repetitions, a metric regresses when the median is worse than the baseline's worst repetition by more than its tolerance; "noise" is the largest distance of a repetition from its median, either side.`
+    : '';
   return [
     `## Baseline comparison`,
     '',
-    `Against \`${escapeMarkdown(b.file)}\` (medians of repetitions; tolerances: p95 up to +${t.max_p95_increase_pct} %, throughput down to -${t.max_throughput_drop_pct} %, error rate up to +${t.max_error_rate_increase_pct} points; levels under ${t.min_requests} requests are not judged).`,
+    ...(notJudged.length ? [...notJudged, ''] : []),
+    `Against \`${escapeMarkdown(b.file)}\` (medians of repetitions; tolerances: p95 up to +${t.max_p95_increase_pct} %, throughput down to -${t.max_throughput_drop_pct} %, error rate up to +${t.max_error_rate_increase_pct} points; levels under ${t.min_requests} requests are not judged).${noiseAware}${calibration}`,
     '',
     markdownTable(['scenario', 'concurrency', 'verdict', 'p95 (ms)', 'throughput (req/s)', 'error rate (%)'], rows),
     '',

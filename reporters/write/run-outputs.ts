@@ -106,7 +106,7 @@ export function createRunOutputs(options: RunOutputsOptions): RunOutputs {
     },
     endText(summary: RunSummary): string[] {
       const out = [formatConsoleTable(summary)];
-      if (summary.baseline?.verdicts.length) out.push('', formatBaselineTable(summary.baseline));
+      if (summary.baseline?.verdicts.length || summary.baseline?.applicability?.reasons.length) out.push('', formatBaselineTable(summary.baseline));
       return out;
     },
   };

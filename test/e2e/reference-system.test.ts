@@ -10,6 +10,9 @@ import { isListening } from '../../core/target/target-process.ts';
 import { REPO_ROOT } from '../helpers/fixture-project.ts';
 import { readRunSummary } from '../../core/model/read-summary.ts';
 import { closedPort } from '../helpers/servers.ts';
+import { loadConfig } from '../../core/config/load-config.ts';
+import { workloadHash } from '../../core/gates/fingerprint.ts';
+import { resolveScenario, scenarioSnapshot } from '../../core/scenario/resolve.ts';
 
 /**
  * The README's main command, `npx vitest bench`, in this repository: the shipped config.yaml
@@ -23,16 +26,15 @@ describe('the main job against the reference system', () => {
     const config = structuredClone(shipped);
     config.run_label = `e2e-reference-${process.pid}`;
     config.output_dir = 'runs/.e2e';
-    config.target.url = config.target.url.replace(':8080', `:${port}`);
-    config.target.start.command = config.target.start.command.replace('--port 8080', `--port ${port}`);
-    config.target.start.ready_url = config.target.start.ready_url.replace(':8080', `:${port}`);
+    // The shipped config writes the port as {{port}}, which stands for target.port outside `loadbench ab`.
+    expect(config.target.start.command).toContain('--port {{port}}');
+    config.target.port = port;
     config.workload.concurrency_levels = [1, 4];
     config.workload.duration_seconds = 1;
     config.workload.warmup_seconds = 0.5;
     // This test is about the main job's outputs; the regression gate has its own tests (a 1 s sweep
     // beside other test files is not comparable with the committed 5 s baseline).
     delete config.baseline;
-    expect(config.target.start.command).toContain(`--port ${port}`);
     const file = join(mkdtempSync(join(tmpdir(), 'loadbench-ref-')), 'config.yaml');
     writeFileSync(file, stringify(config));
 
@@ -87,6 +89,11 @@ describe('the committed baselines of the shipped config', () => {
       for (const l of measuredLevels(submit)) expect(l.requests, `${file} c=${l.concurrency}`).toBeGreaterThanOrEqual(200);
       // No credential in a file meant to be committed.
       expect(readFileSync(file, 'utf8')).not.toContain('dev-token');
+      // Issue 13: where it was recorded, and the workload of the shipped sweep, so that a run of it on a machine of that speed is judged.
+      expect(baseline.machine, file).toBeDefined();
+      expect(baseline.machine!.calibration.ms).toBeGreaterThan(0);
+      const { config } = loadConfig(undefined, REPO_ROOT, { WORKERS: String(workers) });
+      expect(submit.workload_hash, file).toBe(workloadHash(scenarioSnapshot(resolveScenario('submit', {}, config), 'benches/submit.bench.ts'), config.target.start));
     }
   });
 });

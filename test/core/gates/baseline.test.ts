@@ -171,7 +171,9 @@ ${gate}
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('replaced baseline baselines/base.json');
 
-    const gate = 'baseline: { file: baselines/base.json }';
+    // The machine is the same; the test machine's load moves the calibration score between runs, and
+    // whether a baseline applies is tested on its own (baseline-applicability tests): here, the rule.
+    const gate = 'baseline: { file: baselines/base.json, calibration_margin_pct: 1000 }';
     writeFileSync(join(p.dir, 'config.yaml'), yaml('same', gate));
     const same = await p.runBench();
     expect(same.code, same.output).toBe(0);
@@ -179,14 +181,39 @@ ${gate}
     expect(same.output, same.output).toMatch(/\ngate\s+4\s+PASS\s+[\d.]+ -> [\d.]+/);
     expect(same.output).toMatch(/baseline baselines\/base\.json: 1 level\(s\) within tolerance, 0 regressed/);
 
+    // Issue 13: the baseline knows where it was recorded. Recorded on a machine twice as fast, it is not judged.
+    const written = JSON.parse(readFileSync(join(p.dir, 'baselines/base.json'), 'utf8'));
+    expect(made.stdout).toMatch(/recorded on .+, \d+ logical CPUs, .+ GiB, .+, Node v\d+.+; calibration score [\d.]+ ms/);
+    expect(written.machine.calibration.ms).toBeGreaterThan(0);
+    expect(written.scenarios[0].workload_hash).toMatch(/^[0-9a-f]{16}$/);
+    const ours = written.machine.calibration.ms as number;
+    writeFileSync(join(p.dir, 'baselines/fast.json'), JSON.stringify({ ...written, machine: { ...written.machine, calibration: { ...written.machine.calibration, ms: ours / 20 } } }));
+    delayMs = 50; // much slower: a regression, were the baseline judged
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('elsewhere', 'baseline: { file: baselines/fast.json }', 1));
+    const elsewhere = await p.runBench();
+    expect(elsewhere.code, elsewhere.output).toBe(0);
+    expect(elsewhere.output).toMatch(/Baseline not judged: baselines\/fast\.json: this machine's calibration score is \d+ % slower than the baseline's \([\d.]+ ms against [\d.]+ ms for the same hashing loop; margin 25 %\), so its absolute figures do not apply here; record one on this machine: npx loadbench baseline elsewhere --out baselines\/fast\.json/);
+    expect(elsewhere.output).not.toMatch(/REGRESSED|Baseline regression/);
+    const elsewhereJson = JSON.parse(readFileSync(join(p.dir, 'runs/elsewhere_summary.json'), 'utf8'));
+    expect(elsewhereJson.baseline.applicability.judged).toBe(false);
+    expect(elsewhereJson.outcome.exit_code).toBe(0);
+    expect(readFileSync(join(p.dir, 'runs/elsewhere_junit.xml'), 'utf8')).toMatch(/<testcase name="baseline" classname="loadbench"[^>]*>\s*<skipped message="Baseline not judged: baselines\/fast\.json: this machine/);
+    expect(readFileSync(join(p.dir, 'runs/elsewhere_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*/);
+    // With strict, that fails the run.
+    writeFileSync(join(p.dir, 'config.yaml'), yaml('strict', 'baseline: { file: baselines/fast.json, strict: true }', 1));
+    const strict = await p.runBench();
+    expect(strict.code, strict.output).toBe(1);
+    expect(strict.output).toMatch(/Baseline not judged: baselines\/fast\.json: .*npx loadbench baseline strict --out baselines\/fast\.json \(baseline\.strict: true\)/);
+    delayMs = 10;
+
     // One repetition against a baseline of three: the gate compares medians either way.
     delayMs = 50;
     writeFileSync(join(p.dir, 'config.yaml'), yaml('slower', gate, 1));
     const slower = await p.runBench();
     expect(slower.code, slower.output).toBe(1);
     expect(slower.output, slower.output).toMatch(/\ngate\s+4\s+REGRESSED\s+/);
-    expect(slower.output, slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: p95_ms: p95 [\d.]+ ms -> [\d.]+ ms \(\+\d+[\d.]* %, allowed \+100 %\)/);
-    expect(slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: throughput_rps: throughput [\d.]+ -> [\d.]+ req\/s \(-\d+[\d.]* %, allowed -40 %\)/);
+    expect(slower.output, slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: p95_ms: p95 [\d.]+ ms -> [\d.]+ ms \(\+\d+[\d.]* %, noise ±[\d.]+ %; [\d.]+ % worse than the baseline's worst repetition \([\d.]+ ms\), allowed \+100 %\)/);
+    expect(slower.output).toMatch(/Baseline regression: scenario "gate" at concurrency 4: throughput_rps: throughput [\d.]+ -> [\d.]+ req\/s \(-\d+[\d.]* %, noise ±[\d.]+ %; [\d.]+ % worse than the baseline's worst repetition \([\d.]+ req\/s\), allowed -40 %\)/);
     const report = readFileSync(join(p.dir, 'runs/slower_report.md'), 'utf8');
     expect(report).toContain('## Baseline comparison');
     expect(report).toContain('**regressed**');

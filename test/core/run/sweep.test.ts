@@ -6,7 +6,7 @@ import { validateConfig } from '../../../core/config/load-config.ts';
 import type { RunOutputs } from '../../../core/model/outputs.ts';
 import type { RunSummary, ScenarioSnapshot } from '../../../core/model/summary.ts';
 import { Sweep, outcomeOf } from '../../../core/run/sweep.ts';
-import { fixtureLevel, kneeSummary, levelsOf } from '../../fixtures/summaries.ts';
+import { asBaseline, fixtureLevel, fixtureMachine, kneeSummary, levelsOf } from '../../fixtures/summaries.ts';
 import { startServer, type TestServer } from '../../helpers/servers.ts';
 
 let server: TestServer;
@@ -32,11 +32,11 @@ const snapshot = (repetitions?: number): ScenarioSnapshot => {
   return { ...s, workload: { ...s.workload, ...(repetitions ? { repetitions } : {}) } };
 };
 
-function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-')), publishProblems: string[] = []) {
+function sweep(over: Record<string, unknown> = {}, root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-')), publishProblems: string[] = [], machine = fixtureMachine()) {
   const config = validateConfig({ run_label: 'sw', target: { url: server.url, method: 'GET' }, workload: { concurrency_levels: [1], duration_seconds: 1 }, ...over }, 'config', {});
   const { outputs, calls } = fakeOutputs(publishProblems);
   const lines: string[] = [];
-  return { s: new Sweep({ config, root, outputs, log: (l) => lines.push(l) }), calls, lines, root };
+  return { s: new Sweep({ config, root, outputs, log: (l) => lines.push(l), machine }), calls, lines, root };
 }
 
 describe('Sweep: the one owner of a run', () => {
@@ -55,7 +55,8 @@ describe('Sweep: the one owner of a run', () => {
 
   it("gives each level's SLO verdict at once, and its baseline verdict with its last repetition", async () => {
     const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
-    const base = kneeSummary();
+    // Recorded on this (fixture) machine with this workload, as `loadbench baseline` writes it.
+    const base = asBaseline(kneeSummary());
     writeFileSync(join(root, 'base.json'), JSON.stringify(base));
     const { s } = sweep({ baseline: { file: 'base.json', max_throughput_drop_pct: 10 } }, root);
     await s.start();
@@ -70,6 +71,57 @@ describe('Sweep: the one owner of a run', () => {
     expect(outcome.status).toBe('fail');
     expect(outcome.failures.some((f) => f.startsWith('SLO failed'))).toBe(true);
     expect(outcome.failures.some((f) => f.startsWith('Baseline regression'))).toBe(true);
+  });
+
+  it('does not judge a baseline from a machine whose calibration is off by more than the margin: exit 0, or 1 with strict', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
+    // Recorded on a machine whose calibration loop took 150 ms; this one takes 222 ms (48 % slower).
+    writeFileSync(join(root, 'base.json'), JSON.stringify(asBaseline(kneeSummary(), fixtureMachine(150))));
+    const slowLevel = () => ({ ...levelsOf(kneeSummary().scenarios[0]!)[1]!, throughput_rps: 10 }); // -97 %: a regression if judged
+    for (const strict of [false, true]) {
+      const { s, lines } = sweep({ baseline: { file: 'base.json', strict } }, root, [], fixtureMachine(222));
+      await s.start();
+      const expected =
+        "Baseline not judged: base.json: this machine's calibration score is 48 % slower than the baseline's (222 ms against 150 ms for the same hashing loop; margin 25 %), " +
+        'so its absolute figures do not apply here; record one on this machine: npx loadbench baseline sw --out base.json';
+      // Said before any load.
+      expect(lines).toEqual(expect.arrayContaining([`loadbench: ${expected}`]));
+      expect(s.record({ scenario: snapshot(), level: slowLevel() }).failures).toEqual([]);
+      const { outcome, summary } = await s.finish();
+      expect(summary!.baseline).toMatchObject({ verdicts: [], applicability: { judged: false, calibration_change_pct: 48, strict } });
+      expect(summary!.machine).toEqual(fixtureMachine(222));
+      if (strict) {
+        expect(outcome).toEqual({ status: 'fail', exit_code: 1, failures: [`${expected} (baseline.strict: true)`] });
+        expect(lines).toContain('loadbench: baseline base.json: not judged on this machine (baseline.strict: true: the run fails)');
+      } else {
+        expect(outcome).toEqual({ status: 'pass', exit_code: 0, failures: [] });
+        expect(lines).toContain(expected);
+        expect(lines).toContain('loadbench: baseline base.json: not judged on this machine');
+      }
+    }
+  });
+
+  it('does not judge a baseline without a fingerprint (an old one), nor a scenario whose workload changed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'loadbench-sweep-'));
+    writeFileSync(join(root, 'old.json'), JSON.stringify(kneeSummary()));
+    const old = sweep({ baseline: { file: 'old.json' } }, root);
+    await old.s.start();
+    old.s.record({ scenario: snapshot(), level: levelsOf(kneeSummary().scenarios[0]!)[1]! });
+    const r = await old.s.finish();
+    expect(r.outcome.exit_code).toBe(0);
+    expect(r.summary!.baseline!.applicability!.reasons[0]!.reason).toMatch(/^the baseline has no machine fingerprint/);
+
+    writeFileSync(join(root, 'base.json'), JSON.stringify(asBaseline(kneeSummary(), fixtureMachine())));
+    const changed = sweep({ baseline: { file: 'base.json' } }, root);
+    await changed.s.start();
+    const longer = { ...snapshot(), workload: { ...snapshot().workload, duration_seconds: 10 } };
+    changed.s.record({ scenario: longer, level: { ...levelsOf(kneeSummary().scenarios[0]!)[1]!, throughput_rps: 10 } });
+    const c = await changed.s.finish();
+    expect(c.outcome.exit_code).toBe(0);
+    expect(c.summary!.baseline).toMatchObject({ verdicts: [], applicability: { judged: true, reasons: [{ scenario: 'submit', reason: "its workload differs from the baseline's (duration_seconds 5 -> 10)" }] } });
+    expect(changed.lines).toContain(
+      `Baseline not judged: scenario "submit" against base.json: its workload differs from the baseline's (duration_seconds 5 -> 10); record one on this machine: npx loadbench baseline sw --out base.json`,
+    );
   });
 
   it('fails a run whose baseline file is missing: a gate that cannot be judged never passes silently', async () => {

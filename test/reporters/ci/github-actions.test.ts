@@ -137,3 +137,30 @@ describe('verdict lines', () => {
     expect(describeSloFailures('submit', 32, levelsOf(kneeSummary().scenarios[0]!)[5]!.slo)).toEqual([SLO_32]);
   });
 });
+
+describe('GitHub annotations of a baseline not judged (issue 13)', () => {
+  const notJudged = (strict: boolean): RunSummary => {
+    const s = kneeSummary();
+    const reason = "this machine's calibration score is 48 % slower than the baseline's (222 ms against 150 ms for the same hashing loop; margin 25 %), so its absolute figures do not apply here";
+    const line = `Baseline not judged: baselines/b.json: ${reason}; record one on this machine: npx loadbench baseline ${s.run_label} --out baselines/b.json`;
+    s.baseline = {
+      file: 'baselines/b.json',
+      tolerances: { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 200 },
+      verdicts: [],
+      applicability: { judged: false, reasons: [{ reason }], calibration_change_pct: 48, calibration_margin_pct: 25, require_same_machine: false, strict },
+    };
+    s.outcome = strict ? { status: 'fail', exit_code: 1, failures: [`${line} (baseline.strict: true)`] } : { status: 'pass', exit_code: 0, failures: [] };
+    return s;
+  };
+
+  it('is a warning, or with strict a run failure (an error, not also a warning)', () => {
+    // The knee fixture also breaks an SLO at concurrency 32: only the baseline's annotations here.
+    const ours = (s: RunSummary) => formatAnnotations(s).filter((a) => a.includes('Baseline not judged'));
+    const warned = ours(notJudged(false));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/^::warning title=loadbench%3A baseline not judged::Baseline not judged: baselines\/b\.json: this machine's calibration score is 48 %25 slower/);
+    const failed = ours(notJudged(true));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/^::error title=loadbench%3A run failed::Baseline not judged: .*\(baseline\.strict: true\)$/);
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { describeAbRegressions, judgeAb } from '../../../core/ab/judge-ab.ts';
+import { abTolerances } from '../../../core/ab/run-ab.ts';
+import { validateConfig } from '../../../core/config/load-config.ts';
+import { SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION, type LevelResult, type RunSummary } from '../../../core/model/summary.ts';
+import { fixtureLevel } from '../../fixtures/summaries.ts';
+
+const TOL = { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 100 };
+
+/** A run of one scenario: per level, the (throughput, p95) of each repetition. */
+function run(label: string, levels: Record<number, [number, number][]>, extra: LevelResult[] = [], override?: false): RunSummary {
+  const results: LevelResult[] = Object.entries(levels).flatMap(([c, reps]) =>
+    reps.map(([tp, p95], i) => ({ ...fixtureLevel('submit', Number(c), tp, p95), repetition: i + 1 })),
+  );
+  return {
+    format: SUMMARY_FORMAT,
+    version: SUMMARY_FORMAT_VERSION,
+    run_label: label,
+    started_at: '2026-12-01T10:00:00.000Z',
+    finished_at: '2026-12-01T10:01:00.000Z',
+    interrupted: false,
+    report: { hardware_env: 'auto', software_env: 'auto', num_nodes: '1' },
+    scenarios: [
+      {
+        name: 'submit',
+        file: 'benches/submit.bench.ts',
+        workload: { url: 'http://127.0.0.1:1/submit', method: 'POST', header_names: [], payload_shape: null, concurrency_levels: [1, 4], duration_seconds: 5, warmup_seconds: 0, timeout_seconds: 10, challenge_id: 'x', repetitions: 3 },
+        slo: {},
+        ...(override === false ? { baseline_override: false as const } : {}),
+        levels: [...results, ...extra],
+      },
+    ],
+  };
+}
+
+describe('judgeAb', () => {
+  const base = run('base', { 1: [[100, 10], [104, 10.5], [97, 10.2]], 4: [[400, 12], [380, 12.5], [410, 11.8]] });
+
+  it('flags the levels where the head median is worse than the base worst repetition by more than the tolerance', () => {
+    // Level 1: throughput 75 (median) against a worst of 97: -22.7 % beyond it, over 15 %. Level 4: within the noise.
+    const head = run('head', { 1: [[76, 13], [75, 13.2], [74, 13.1]], 4: [[370, 12.6], [385, 12.4], [375, 12.9]] });
+    const verdicts = judgeAb(base, head, TOL);
+    expect(verdicts.map((v) => [v.concurrency, v.status])).toEqual([
+      [1, 'fail'],
+      [4, 'pass'],
+    ]);
+    const tp1 = verdicts[0]!.checks.find((c) => c.metric === 'throughput_rps')!;
+    expect(tp1).toMatchObject({ base: 100, head: 75, regressed: true, unit: '%', tolerance: 15 });
+    expect(tp1.change).toBeCloseTo(-25, 5);
+    expect(tp1.beyond_worst).toBeCloseTo(((97 - 75) / 97) * 100, 5);
+    // Noise: the largest distance of a repetition from its side's median.
+    expect(tp1.base_noise).toBeCloseTo(4, 5);
+    const p95 = verdicts[0]!.checks.find((c) => c.metric === 'p95_ms')!;
+    expect(p95.regressed).toBe(true); // 13.1 against a worst of 10.5: +24.8 %
+    const lines = describeAbRegressions(verdicts);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^A\/B regression: submit, concurrency 1: throughput base 100\.0 req\/s, head 75\.0 req\/s, change -25\.0 %, noise ±4\.0 % base \/ ±1\.3 % head \(3\/3 repetitions\); REGRESSED: \+22\.7 % beyond the base's worst repetition, tolerance 15 %$/);
+  });
+
+  it('a change beyond the tolerance but inside the base noise passes', () => {
+    // -16 % from the base median at level 4 (400 → 336), but the base's worst (380) is only 11.6 % above.
+    const head = run('head', { 1: [[100, 10], [101, 10.1], [99, 10.3]], 4: [[336, 12], [340, 12], [330, 12]] });
+    const v = judgeAb(base, head, TOL).find((x) => x.concurrency === 4)!;
+    expect(v.status).toBe('pass');
+    expect(v.checks[0]!.change).toBeLessThan(-15);
+  });
+
+  it('does not judge levels with too few requests, a missing side, or a scenario with baseline: false', () => {
+    const head = run('head', { 1: [[10, 10], [10, 10], [10, 10]] });
+    const v = judgeAb(base, head, TOL);
+    expect(v).toHaveLength(1);
+    expect(v[0]).toMatchObject({ status: 'not_judged' });
+    expect(v[0]!.reason).toMatch(/only 50 requests per repetition \(min_requests 100\)/);
+    const headOnly4 = run('head', { 4: [[400, 12]] });
+    const noBase = judgeAb(run('base', { 1: [[100, 10]] }), headOnly4, TOL);
+    expect(noBase[0]!.reason).toMatch(/no complete repetition on the base side/);
+    expect(judgeAb(base, run('head', { 1: [[50, 30]] }, [], false), TOL)[0]!.status).toBe('not_judged');
+  });
+
+  it('judges the error rate in percentage points', () => {
+    const failing = { ...fixtureLevel('submit', 1, 100, 10), repetition: 1, error_rate_pct: 3 };
+    const head = run('head', {}, [failing, { ...failing, repetition: 2 }, { ...failing, repetition: 3 }]);
+    const err = judgeAb(base, head, TOL)[0]!.checks.find((c) => c.metric === 'error_rate_pct')!;
+    expect(err).toMatchObject({ unit: 'pp', change: 3, regressed: true });
+  });
+});
+
+describe('abTolerances', () => {
+  const raw = (extra: Record<string, unknown>) => validateConfig({ target: { url: 'http://127.0.0.1:1/x', method: 'GET' }, workload: { concurrency_levels: [1], duration_seconds: 1 }, ...extra }, 'c', {});
+
+  it('takes baseline:, with ab: over it', () => {
+    expect(abTolerances(raw({ baseline: { file: 'b.json', max_p95_increase_pct: 75 }, ab: { max_throughput_drop_pct: 10 } }))).toEqual({
+      max_p95_increase_pct: 75,
+      max_throughput_drop_pct: 10,
+      max_error_rate_increase_pct: 1,
+      min_requests: 200,
+    });
+  });
+
+  it("uses baseline:'s defaults without a baseline: block", () => {
+    expect(abTolerances(raw({}))).toEqual({ max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 200 });
+  });
+});
