@@ -42,6 +42,15 @@ export interface LevelPlan {
    * spreads them over worker threads (a static body and no check only; see perf/README.md).
    */
   threads?: number | 'auto';
+  /**
+   * The level's concurrency when this generator runs only part of its connections (a run shard of
+   * a distributed run, core/shards/): written into the raw rows and the result instead of `concurrency`.
+   */
+  levelConcurrency?: number;
+  /** Number of this generator's first connection (default 0), so that several generators' worker numbers do not overlap. */
+  firstWorker?: number;
+  /** Keep each timeline second's HDR histogram (encoded) in its point, so that timelines of several generators merge exactly. */
+  timelineHistograms?: boolean;
 }
 
 const PROGRESS_CHECK_MS = 250;
@@ -86,14 +95,14 @@ class LevelController {
   constructor(plan: LevelPlan, threads: number) {
     this.#plan = plan;
     this.#threads = threads;
-    this.#timeline = new TimelineMerger(threads, () => this.#measureEpochMs);
+    this.#timeline = new TimelineMerger(threads, () => this.#measureEpochMs, plan.timelineHistograms === true);
     const connections = splitEvenly(plan.concurrency, threads);
     const requests = plan.requestsPerLevel === undefined ? undefined : splitEvenly(plan.requestsPerLevel, threads);
-    let firstWorker = 0;
+    let firstWorker = plan.firstWorker ?? 0;
     connections.forEach((n, i) => {
       const shardPlan: ShardPlan = {
         scenario: plan.scenario,
-        levelConcurrency: plan.concurrency,
+        levelConcurrency: plan.levelConcurrency ?? plan.concurrency,
         connections: n,
         firstWorker,
         url: plan.url.href,
@@ -250,7 +259,7 @@ class LevelController {
       const failures = merged.requests - merged.successes;
       return {
         scenario: plan.scenario,
-        concurrency: plan.concurrency,
+        concurrency: plan.levelConcurrency ?? plan.concurrency,
         requests: merged.requests,
         successes: merged.successes,
         failures,

@@ -2,7 +2,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { ErrorCategory, ErrorCounts, TimelinePoint } from './types.ts';
 import { ERROR_CATEGORIES } from './types.ts';
 import { emptyErrorCounts } from './stats.ts';
-import { createLatencyHistogram } from './histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from './histogram.ts';
 import type { SecondReport, ShardResult } from './shard-types.ts';
 
 const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
@@ -74,6 +74,8 @@ export class TimelineMerger {
   constructor(
     private readonly shards: number,
     private readonly measureStartEpochMs: () => number,
+    /** Keep each second's histogram, encoded, in its point (for an exact merge of several generators' timelines). */
+    private readonly keepHistograms = false,
   ) {}
 
   /** One shard's second; `histogram` is only read during the call. */
@@ -114,6 +116,7 @@ export class TimelineMerger {
       successes: counts.successes,
       failures: counts.failures,
       p95_ms: counts.successes > 0 ? histogram.getValueAtPercentile(95) / 1000 : 0,
+      ...(this.keepHistograms ? { histogram: encodeHistogram(histogram) } : {}),
     });
     if (histogram.totalCount > 0) this.cumulative.add(histogram);
   }

@@ -44,6 +44,8 @@ export interface TimelinePoint {
   failures: number;
   /** p95 latency of the requests that completed in this second (0 when none). */
   p95_ms: number;
+  /** The second's HDR histogram of successful latencies (µs, compressed base64); kept only when asked (run shards). */
+  histogram?: string;
 }
 
 /** How busy the load generator itself was during a level. */

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { applyPortTemplate } from './port-template.ts';
 import { configSchema, quoted, type LoadbenchConfig } from './schema.ts';
+import { runShardFromEnv, runShardLabel, shardModeProblems } from '../shards/run-shard.ts';
 
 /** Where the config was read from, and the validated result. */
 export interface LoadedConfig {
@@ -202,7 +203,25 @@ export function validateConfig(raw: unknown, file = 'config.yaml', env: NodeJS.P
     problems.push(...formatIssues(result.error.issues, interpolated, origin));
   }
   if (problems.length || !result.success) throw new ConfigError(file, problems);
-  return result.data;
+  return asRunShard(result.data, file, env);
+}
+
+/**
+ * In shard mode (LOADBENCH_SHARD, issue 15): the config of this run shard, whose outputs carry its
+ * own label (`<run_label>.shard-<i>-of-<n>`), or the settings a shard cannot run with, refused.
+ * @throws ConfigError for a bad shard variable or a setting shard mode refuses
+ */
+function asRunShard(config: LoadbenchConfig, file: string, env: NodeJS.ProcessEnv): LoadbenchConfig {
+  const shard = runShardFromEnv(env, config.run_label);
+  if (!shard) return config;
+  const problems = shardModeProblems({
+    requestsPerLevel: config.workload.requests_per_level,
+    stopOnSloFailure: config.stop_on_slo_failure,
+    scaling: config.scaling,
+    arrivalRates: (config.workload as Record<string, unknown>).arrival_rates,
+  }).map((line) => (line.startsWith('requests_per_level') || line.startsWith('arrival_rates') ? `workload.${line}` : line));
+  if (problems.length) throw new ConfigError(file, problems.map((p) => `${p} (shard mode: ${shard.source === 'LOADBENCH_SHARD' ? `LOADBENCH_SHARD=${env.LOADBENCH_SHARD}` : `JOB_COMPLETION_INDEX with LOADBENCH_SHARDS=${env.LOADBENCH_SHARDS}`})`));
+  return { ...config, run_label: runShardLabel(config.run_label, shard), run_shard: shard };
 }
 
 /**

@@ -293,9 +293,74 @@ export const configSchema = z
     }
   });
 
-/** A validated, defaults-filled config. */
-export type LoadbenchConfig = z.output<typeof configSchema>;
+/** Which run shard of a distributed run this process is (issue 15, core/shards/); set from the environment, never from config.yaml. */
+export interface RunShard {
+  /** 1-based. */
+  index: number;
+  count: number;
+  /** Where the index came from. */
+  source: 'LOADBENCH_SHARD' | 'JOB_COMPLETION_INDEX';
+  /** The shared start (epoch ms), from LOADBENCH_START_AT; without it, each shard's schedule starts when it starts. */
+  startAtMs?: number;
+  /** The run label of the whole run (the config's `run_label` is this shard's, `<label>.shard-<i>-of-<n>`). */
+  runLabel: string;
+}
+
+/** A validated, defaults-filled config; `run_shard` is set in shard mode (LOADBENCH_SHARD, issue 15). */
+export type LoadbenchConfig = z.output<typeof configSchema> & { run_shard?: RunShard };
 /** The workload part of a validated config. */
 export type WorkloadConfig = LoadbenchConfig['workload'];
 /** The target part of a validated config. */
 export type TargetConfig = LoadbenchConfig['target'];
+
+// --- Run shards: one part of a distributed run (issue 15, core/shards/) ---
+
+/** Most run shards of one run: far more generators than any cluster runs for one test. */
+export const MAX_RUN_SHARDS = 1000;
+
+
+/**
+ * The environment a run shard reads: `LOADBENCH_SHARD=<i>/<n>` (1-based), or Kubernetes'
+ * `JOB_COMPLETION_INDEX` (0-based) with `LOADBENCH_SHARDS=<n>`, and `LOADBENCH_START_AT`
+ * (an ISO time or epoch milliseconds). Each value is a string as the environment holds it.
+ */
+export const runShardEnvSchema = z
+  .object({
+    LOADBENCH_SHARD: z
+      .string()
+      .regex(/^\s*\d+\s*\/\s*\d+\s*$/, { message: 'expected <index>/<count> with a 1-based index, e.g. 2/3' })
+      .transform((v) => v.split('/').map((x) => Number(x.trim())) as [number, number])
+      .refine(([, n]) => n >= 1 && n <= MAX_RUN_SHARDS, { message: `expected a count from 1 to ${MAX_RUN_SHARDS}, e.g. 2/3` })
+      .refine(([i, n]) => i >= 1 && i <= n, { message: 'expected an index from 1 to the count (1-based), e.g. 1/3, 2/3 or 3/3' })
+      .optional(),
+    JOB_COMPLETION_INDEX: z.string().regex(/^\s*\d+\s*$/, { message: 'expected a whole number (0-based), as a Kubernetes Indexed Job sets it' }).transform(Number).optional(),
+    LOADBENCH_SHARDS: z
+      .string()
+      .regex(/^\s*\d+\s*$/, { message: 'expected the number of shards, a whole number such as 3' })
+      .transform(Number)
+      .pipe(z.number().int().min(1, { message: 'expected at least 1 shard' }).max(MAX_RUN_SHARDS, { message: `expected at most ${MAX_RUN_SHARDS} shards` }))
+      .optional(),
+    LOADBENCH_START_AT: z
+      .string()
+      .transform((v, ctx) => {
+        const text = v.trim();
+        const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+        if (!Number.isFinite(ms)) {
+          ctx.addIssue({ code: 'custom', message: 'expected an ISO time such as 2026-12-02T16:00:00Z or epoch milliseconds such as 1796227200000' });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.LOADBENCH_SHARD && e.LOADBENCH_SHARDS !== undefined && e.JOB_COMPLETION_INDEX === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['LOADBENCH_SHARDS'], message: 'is set without JOB_COMPLETION_INDEX: set LOADBENCH_SHARD=<i>/<n> instead, or run in a Kubernetes Indexed Job (which sets JOB_COMPLETION_INDEX)' });
+    }
+    if (!e.LOADBENCH_SHARD && e.LOADBENCH_SHARDS !== undefined && e.JOB_COMPLETION_INDEX !== undefined && e.JOB_COMPLETION_INDEX >= e.LOADBENCH_SHARDS) {
+      ctx.addIssue({ code: 'custom', path: ['JOB_COMPLETION_INDEX'], message: `is ${e.JOB_COMPLETION_INDEX}, expected 0 to ${e.LOADBENCH_SHARDS - 1} (0-based) with LOADBENCH_SHARDS=${e.LOADBENCH_SHARDS}: completions must equal LOADBENCH_SHARDS` });
+    }
+    if (e.LOADBENCH_SHARD && e.LOADBENCH_SHARDS !== undefined && e.LOADBENCH_SHARD[1] !== e.LOADBENCH_SHARDS) {
+      ctx.addIssue({ code: 'custom', path: ['LOADBENCH_SHARDS'], message: `is ${e.LOADBENCH_SHARDS} but LOADBENCH_SHARD says ${e.LOADBENCH_SHARD.join('/')}: set one of them, or the same count in both` });
+    }
+  });

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { ERROR_CATEGORIES, type LevelMeasurement } from '../../engine/types.ts';
 import { levelResourcesSchema, replicaRunSchema, runResourcesSchema } from './resources.ts';
+import { levelRunShardSchema, levelShardMergeSchema, mergedFromSchema, runShardInfoSchema } from './run-shards.ts';
 
 export { ERROR_CATEGORIES, ERROR_SAMPLE_LENGTH } from '../../engine/types.ts';
 export type { ErrorCategory, ErrorCounts, LatencyMs, TimelinePoint, GeneratorLoad, ProgressEvent } from '../../engine/types.ts';
@@ -47,6 +48,8 @@ export const timelinePointSchema = z.object({
   successes: count,
   failures: count,
   p95_ms: ms,
+  /** The second's HDR histogram (µs, compressed base64): only in a run shard's summary, for an exact merge. */
+  histogram: z.string().optional(),
 });
 
 /** SLO thresholds; shared by config.yaml `slo:`, the scenario option `slo` and the summary. */
@@ -92,6 +95,8 @@ const levelKey = {
   concurrency: z.number().int().positive(),
   /** 1-based repetition of this level when `repetitions` > 1 (absent otherwise). */
   repetition: z.number().int().positive().optional(),
+  /** In a run shard's summary (issue 15): this shard's part of the level and its place in the shared schedule. */
+  run_shard: levelRunShardSchema.optional(),
 };
 
 const measuredFields = {
@@ -122,6 +127,8 @@ const measuredFields = {
   // --- resources of the system under test (issue 16), optional: older summaries have none ---
   /** CPU and memory of each target process, the load generator and the machine during the level. */
   resources: levelResourcesSchema.optional(),
+  /** In a merged run (`loadbench merge`, issue 15): the shards this level adds up, and their start skew. */
+  shard_merge: levelShardMergeSchema.optional(),
 };
 
 /** A level that ran to its end. */
@@ -301,6 +308,11 @@ export const runSummarySchema = z.object({
   resources: runResourcesSchema.optional(),
   /** Set on each run of a scaling sweep (`scaling:` in config.yaml): its replica count. */
   scaling: replicaRunSchema.optional(),
+  // --- distributed runs (issue 15), optional ---
+  /** Set in a run shard's summary: which shard, the config hash the merge checks. */
+  run_shard: runShardInfoSchema.optional(),
+  /** Set in a merged run: the shards it adds up. */
+  merged_from: mergedFromSchema.optional(),
 });
 
 export type SloSpec = z.infer<typeof sloThresholdsSchema>;
@@ -343,7 +355,7 @@ export function measuredLevel(m: LevelMeasurement, slo: SloVerdict, repetition?:
 
 // The engine's measurement and the schema describe the same figures: a change to one must reach the other.
 type EngineFigures = Omit<LevelMeasurement, 'partial'>;
-type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition' | 'resources'>;
+type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition' | 'resources' | 'run_shard' | 'shard_merge'>;
 const _sameFigures: [EngineFigures, SchemaFigures] extends [SchemaFigures, EngineFigures] ? true : never = true;
 void _sameFigures;
 

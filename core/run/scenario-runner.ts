@@ -5,6 +5,8 @@ import { evaluateSlo } from '../gates/slo.ts';
 import { redactErrorSamples } from '../model/redaction.ts';
 import { measuredLevel, type LevelResult, type SkippedLevel } from '../model/summary.ts';
 import type { LevelRun, ResolvedScenario } from '../scenario/resolve.ts';
+import { connectionPart } from '../shards/split.ts';
+import { runShardName } from '../shards/run-shard.ts';
 
 /** Where a level runs from: its interrupt and its progress listener. */
 export interface LevelContext {
@@ -19,7 +21,12 @@ export interface LevelContext {
 export const SKIP_REASONS = {
   sloFailure: 'not run: stop_on_slo_failure, after an earlier level of this scenario broke its SLO',
   interrupted: 'not run: the run was interrupted before this level',
+  /** A run shard whose part of the level is no connection (issue 15): the other shards ran it. */
+  noConnections: 'no connection for this run shard',
 } as const;
+
+/** A run shard records SLOs as not judged: they hold only for the merged run (`loadbench merge`). */
+const NOT_JUDGED_IN_A_SHARD = { judged: false, pass: true, checks: [] };
 
 /**
  * Runs the levels of one scenario, one after another, wherever the scenario lives (in the bench
@@ -56,6 +63,16 @@ export class ScenarioRunner {
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
       await context.beforeLevel?.();
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
+      // A run shard (issue 15) runs its part of the level: parts add up to the level's concurrency.
+      const shard = s.runShard;
+      const part = shard ? connectionPart(run.concurrency, shard.index, shard.count) : undefined;
+      const runShard = shard && part ? { index: shard.index, count: shard.count, connections: part.connections, first_worker: part.firstWorker } : undefined;
+      if (shard && part && part.connections === 0) {
+        return {
+          ...this.skipped(run, `${SKIP_REASONS.noConnections}: concurrency ${run.concurrency} over ${shard.count} shards is ${part.parts.join(' + ')}, none for ${runShardName(shard)}`),
+          run_shard: runShard,
+        };
+      }
       if (s.rawCsv) {
         const path = typeof this.#rawPath === 'string' ? this.#rawPath : this.#rawPath(run);
         if (this.#raw && this.#rawOpenAt !== path) await this.close();
@@ -64,7 +81,8 @@ export class ScenarioRunner {
       }
       const measured = await runLevel({
         scenario: s.name,
-        concurrency: run.concurrency,
+        concurrency: part?.connections ?? run.concurrency,
+        ...(part ? { levelConcurrency: run.concurrency, firstWorker: part.firstWorker, timelineHistograms: true } : {}),
         url: s.url,
         method: s.method,
         headers: s.headers,
@@ -83,9 +101,9 @@ export class ScenarioRunner {
       });
       // Error texts can echo what the target saw (a check that throws with the body, for one).
       measured.error_samples = redactErrorSamples(measured.error_samples, s.secrets);
-      const level = measuredLevel(measured, evaluateSlo(measured, s.slo), run.repetition);
+      const level = measuredLevel(measured, shard ? NOT_JUDGED_IN_A_SHARD : evaluateSlo(measured, s.slo), run.repetition);
       if (!level.slo.pass && s.stopOnSloFailure) this.#stopped.add(stopKey);
-      return level;
+      return runShard ? { ...level, run_shard: runShard } : level;
     } finally {
       if (last || this.#stopped.has(stopKey)) await this.close();
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LoadbenchConfig } from '../config/schema.ts';
 import { describeBaselineFailures, describeBaselineNotJudged, describeBaselineWarnings, judgeAgainstBaseline } from '../gates/baseline.ts';
@@ -5,7 +6,7 @@ import { baselineApplicability } from '../gates/baseline-applicability.ts';
 import { machineFingerprint, workloadHash } from '../gates/fingerprint.ts';
 import { describeSloFailures } from '../gates/slo.ts';
 import { buildRunSummary, type LevelRecord } from '../model/build-summary.ts';
-import { outputDir, type RunOutputs } from '../model/outputs.ts';
+import { outputDir, outputFile, type RunOutputs } from '../model/outputs.ts';
 import { readRunSummary } from '../model/read-summary.ts';
 import { FAILED_TO_RUN, describeLevelError } from '../model/verdict-lines.ts';
 import { isMeasured, type BaselineReport, type MachineFingerprint, type RunOutcome, type RunSummary, type ScenarioSnapshot } from '../model/summary.ts';
@@ -14,6 +15,10 @@ import { checkTargetListening, startTarget, type RunningTarget } from '../target
 import { archivePreviousRun } from './archive.ts';
 import type { ReplicaRun } from '../model/resources.ts';
 import { ResourceWatch } from './resource-watch.ts';
+import { LevelSchedule, waitUntil } from '../shards/schedule.ts';
+import { LEVEL_GAP_MS, runShardName } from '../shards/run-shard.ts';
+import { shardConfigHash } from '../shards/config-hash.ts';
+import type { LevelRunShard, MergedFrom } from '../model/run-shards.ts';
 
 export type { RunOutputs };
 
@@ -31,7 +36,15 @@ export interface SweepOptions {
   targetCwd?: string;
   /** Issue 13: this machine's fingerprint, when the caller measured it already (default: measured in start()). */
   machine?: MachineFingerprint;
+  /**
+   * Issue 15: the run is the merge of run shards (`loadbench merge`): its levels are recorded, not
+   * run; the summary keeps the shards' workload hashes and says what was merged.
+   */
+  merged?: MergedFrom;
 }
+
+/** A run shard announces a level that starts later than this against the shared schedule. */
+const LATE_NOTE_MS = 100;
 
 /** The verdict of one level as soon as it is known: the lines of its broken SLO or baseline checks. */
 export interface LevelVerdict {
@@ -81,8 +94,14 @@ export class Sweep {
   readonly #scaling: ReplicaRun | undefined;
   /** Issue 13: this machine, calibrated in start() before the target runs. */
   #machine: MachineFingerprint | undefined;
+  // Issue 15: a run shard's shared schedule, and where each level stood in it.
+  readonly #merged: MergedFrom | undefined;
+  #schedule: LevelSchedule | undefined;
+  #firstLateMs: number | undefined;
+  readonly #slots = new Map<string, Pick<LevelRunShard, 'scheduled_at_ms' | 'started_at_ms' | 'late_ms'>>();
 
   constructor(options: SweepOptions) {
+    this.#merged = options.merged;
     this.#scaling = options.scaling;
     this.config = options.config;
     this.root = options.root;
@@ -111,10 +130,33 @@ export class Sweep {
     this.#machine ??= machineFingerprint();
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
-    await this.#readBaseline();
-    this.#announceMachineApplicability();
+    // A run shard judges nothing: SLOs and the baseline hold for the merged run only.
+    if (!config.run_shard) {
+      await this.#readBaseline();
+      this.#announceMachineApplicability();
+    }
     if (options.target !== false) await this.ensureTarget();
     else this.#deferred = true;
+    if (config.run_shard) this.#startSchedule(config.run_shard);
+  }
+
+  /** Issue 15: the shared level schedule of a run shard, from LOADBENCH_START_AT or from now. */
+  #startSchedule(shard: NonNullable<LoadbenchConfig['run_shard']>): void {
+    const now = Date.now();
+    const name = runShardName(shard);
+    this.#schedule = new LevelSchedule(shard.startAtMs ?? now, LEVEL_GAP_MS);
+    if (shard.startAtMs === undefined) {
+      this.#log(`loadbench: ${name}: no LOADBENCH_START_AT: the level schedule starts now, so it lines up with the other shards only as well as their starts do`);
+    } else if (shard.startAtMs >= now) {
+      this.#log(`loadbench: ${name}: waiting for LOADBENCH_START_AT ${new Date(shard.startAtMs).toISOString()} (in ${((shard.startAtMs - now) / 1000).toFixed(1)} s)`);
+    } else {
+      this.#firstLateMs = now - shard.startAtMs;
+      this.#log(`loadbench: ${name}: started ${(this.#firstLateMs / 1000).toFixed(3)} s after LOADBENCH_START_AT ${new Date(shard.startAtMs).toISOString()}: late, recorded in its summary; its levels start as soon as it can`);
+    }
+  }
+
+  static #slotKey(scenario: Pick<ScenarioSnapshot, 'file' | 'name'>, level: { concurrency: number; repetition?: number; replicas?: number }): string {
+    return `${scenario.file}\u0000${scenario.name}\u0000${level.concurrency}\u0000${level.repetition ?? 1}`;
   }
 
   /**
@@ -184,7 +226,20 @@ export class Sweep {
    * resolves, and fails to run (with the reason) when it rejects. Nothing to wait for yet: this is
    * where a shared start schedule or a target restart between replica counts belongs.
    */
-  async beforeLevel(_scenario: ScenarioSnapshot, _run: LevelRun): Promise<void> {}
+  async beforeLevel(scenario: ScenarioSnapshot, run: LevelRun): Promise<void> {
+    const schedule = this.#schedule;
+    const shard = this.config.run_shard;
+    if (!schedule || !shard) return;
+    // Issue 15: every level has its slot in the shared schedule, whether this shard has connections in it or not.
+    const slot = schedule.next(scenario.workload.warmup_seconds, scenario.workload.duration_seconds ?? 0);
+    await waitUntil(slot.scheduledAtMs);
+    const startedAt = Date.now();
+    const late = Math.max(0, startedAt - slot.scheduledAtMs);
+    this.#slots.set(Sweep.#slotKey(scenario, run), { scheduled_at_ms: slot.scheduledAtMs, started_at_ms: startedAt, late_ms: late });
+    if (late > LATE_NOTE_MS) {
+      this.#log(`loadbench: ${runShardName(shard)}: scenario "${scenario.name}" at concurrency ${run.concurrency} started ${(late / 1000).toFixed(3)} s late against the shared schedule (recorded; the merge reports the skew)`);
+    }
+  }
 
   /**
    * Takes one level's result (or the error that kept it from running), writes the data files, and
@@ -192,6 +247,12 @@ export class Sweep {
    * repetition of the level is in.
    */
   record(record: LevelRecord, error?: string): LevelVerdict {
+    const slot = this.#slots.get(Sweep.#slotKey(record.scenario, record.level));
+    if (slot && this.config.run_shard) {
+      const shard = this.config.run_shard;
+      const part = record.level.run_shard ?? { index: shard.index, count: shard.count, connections: 0, first_worker: 0 };
+      record = { ...record, level: { ...record.level, run_shard: { ...part, ...slot } } };
+    }
     const { scenario, level } = record;
     const failures: string[] = [];
     const warnings: string[] = [];
@@ -229,8 +290,23 @@ export class Sweep {
     if (this.#resourceInfo) summary.resources = this.#resourceInfo;
     if (this.#scaling) summary.scaling = this.#scaling;
     // Issue 13: where and what was measured, so that this summary can serve as a baseline.
-    for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start);
+    // A merged run keeps the hashes its shards recorded (issue 15).
+    if (!this.#merged) for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start);
     if (this.#machine) summary.machine = this.#machine;
+    const shard = config.run_shard;
+    if (shard) {
+      summary.run_shard = {
+        index: shard.index,
+        count: shard.count,
+        run_label: shard.runLabel,
+        config_hash: shardConfigHash(summary.scenarios, shard.count, LEVEL_GAP_MS),
+        source: shard.source,
+        ...(shard.startAtMs !== undefined ? { start_at_ms: shard.startAtMs } : {}),
+        gap_ms: LEVEL_GAP_MS,
+        ...(this.#firstLateMs !== undefined ? { late_ms: this.#firstLateMs } : {}),
+      };
+    }
+    if (this.#merged) summary.merged_from = this.#merged;
     return summary;
   }
 
@@ -289,6 +365,7 @@ export class Sweep {
       const failures = [...this.#levelFailures, ...sloFailures, ...baselineFailures];
       summary.outcome = outcomeOf(failures, interruptedBy ?? (summary.interrupted ? 'SIGINT' : undefined));
       const written = await this.#outputs.writeData(summary);
+      if (this.config.run_shard) return await this.#finishShard(summary, written, interrupted);
       const analysis = await this.#outputs.writeAnalysis(summary);
       written.push(...analysis.written);
       for (const line of ['', ...this.#outputs.endText(summary), '']) this.#log(line);
@@ -316,6 +393,25 @@ export class Sweep {
     } finally {
       await this.stopTarget();
     }
+  }
+
+  /**
+   * The end of a run shard (issue 15): its data (summary JSON and CSV, raw CSV) and the results
+   * table; no verdict, no charts or report, which describe the merged run. It fails only when a
+   * level could not run.
+   */
+  async #finishShard(summary: RunSummary, written: string[], interrupted: boolean): Promise<SweepResult> {
+    const shard = this.config.run_shard!;
+    for (const line of ['', ...this.#outputs.endText(summary), '']) this.#log(line);
+    for (const line of this.#levelFailures) this.#log(line);
+    const raw = outputFile(this.root, this.config.output_dir, this.config.run_label, 'raw');
+    if (existsSync(raw)) written.push(raw);
+    this.#log(`loadbench: wrote ${written.map((p) => relativeTo(this.root, p)).join(', ')}`);
+    this.#log(
+      `loadbench: ${runShardName(shard)}: SLOs are not judged per shard; once every shard is done, \`npx loadbench merge ${this.config.output_dir}\` adds the ${shard.count} shards up exactly and judges the merged run "${shard.runLabel}"`,
+    );
+    if (interrupted) this.#log('loadbench: the run was interrupted: the outputs hold the levels measured so far, the last one marked partial.');
+    return { summary, written, outcome: summary.outcome! };
   }
 
   /** Reports outputs that could not be written; a run that passed fails, since it did not do all it should. */

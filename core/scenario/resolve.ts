@@ -8,6 +8,7 @@ import { redactUrl, secretValues } from '../model/redaction.ts';
 import type { BaselineTolerances, ScenarioSnapshot, SloSpec } from '../model/summary.ts';
 import { scenarioOptionsSchema, type ScenarioOptions } from './options.ts';
 import { buildHeaders, payloadShape, renderPayload } from './request.ts';
+import { shardModeProblems } from '../shards/run-shard.ts';
 
 /** The scenario's settings after merging its options over config.yaml: everything a level needs. */
 export interface ResolvedScenario {
@@ -33,6 +34,8 @@ export interface ResolvedScenario {
   check?: ResponseCheck;
   /** Values never to be written anywhere (token, credential headers). */
   secrets: string[];
+  /** In shard mode (issue 15): this process's run shard, whose part of every level it runs. */
+  runShard?: import('../config/schema.ts').RunShard;
   /** A scaling sweep's replica counts (config.yaml `scaling.replicas`, issue 16): every level runs once per count. */
   replicas?: number[];
 }
@@ -63,6 +66,11 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
   const token = o.token ?? config.target.token;
   const headers = buildHeaders({ token, headers: { ...config.target.headers, ...o.headers }, hasBody: payload !== undefined && hasBody });
   const generatorThreads = o.generator_threads ?? w.generator_threads;
+  if (config.run_shard) {
+    // Scenario options may bring back what config.yaml could not have in shard mode.
+    const refused = shardModeProblems({ requestsPerLevel: o.requests_per_level, stopOnSloFailure: o.stop_on_slo_failure === true });
+    if (refused.length) throw new ConfigError(where, refused);
+  }
   const threadsProblem = generatorThreadsProblem(generatorThreads, typeof payload === 'function' && hasBody, o.check !== undefined);
   if (threadsProblem) throw new ConfigError(where, [threadsProblem]);
   return {
@@ -88,6 +96,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     check: o.check,
     secrets: secretValues(token, headers),
     ...(config.scaling ? { replicas: config.scaling.replicas } : {}),
+    ...(config.run_shard ? { runShard: config.run_shard } : {}),
   };
 }
 
