@@ -7,6 +7,7 @@ import ab from './ab.ts';
 import baseline from './baseline.ts';
 import compare from './compare.ts';
 import init from './init.ts';
+import merge from './merge.ts';
 import report from './report.ts';
 
-export const COMMANDS: readonly Command[] = [init, report, compare, baseline, ab];
+export const COMMANDS: readonly Command[] = [init, report, compare, baseline, ab, merge];

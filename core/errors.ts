@@ -54,3 +54,11 @@ export class AbSetupError extends LoadbenchError {
     this.stack = `${this.name}: ${message}`;
   }
 }
+
+/** `loadbench merge` (issue 15): run shard summaries that do not belong together (a missing, duplicate or foreign shard). Nothing is written. */
+export class ShardMergeError extends LoadbenchError {
+  constructor(message: string) {
+    super(message, 2);
+    this.stack = `${this.name}: ${message}`;
+  }
+}

@@ -127,7 +127,8 @@ export class Sweep {
     this.#startedAt = new Date();
     const { config, root } = this;
     // First, while nothing of the run loads the machine: the calibration must measure the machine, not the target.
-    this.#machine ??= machineFingerprint();
+    // A merged run (issue 15) was measured on the shards' machines, not this one.
+    if (!this.#merged) this.#machine ??= machineFingerprint();
     const moved = await archivePreviousRun(outputDir(root, config.output_dir), config.run_label);
     if (moved) this.#log(`loadbench: previous "${config.run_label}" outputs moved to ${moved}`);
     // A run shard judges nothing: SLOs and the baseline hold for the merged run only.
