@@ -91,6 +91,11 @@ export async function mergeRun(o: MergeRunOptions): Promise<SweepResult> {
   const raws = files.map((f) => f.replace(/_summary\.json$/, '_raw.csv')).filter((f) => existsSync(f));
   const sweep = new Sweep({ config, root: o.root, outputs: o.makeOutputs(config, o.root), log: o.log, merged: merged.mergedFrom, ...(merged.machine ? { machine: merged.machine } : {}) });
   o.log(`loadbench merge: ${merged.mergedFrom.shards} run shards of "${merged.runLabel}" (config ${merged.mergedFrom.config_hash}), ${merged.records.length} level(s); largest level start skew ${merged.mergedFrom.max_start_skew_ms} ms, largest lateness ${merged.mergedFrom.max_late_ms} ms`);
+  for (const { level } of merged.records) {
+    if (level.status === 'skipped' || !level.shard_merge) continue;
+    const m = level.shard_merge;
+    o.log(`loadbench merge: scenario "${level.scenario}" at concurrency ${level.concurrency}${level.repetition ? ` (repetition ${level.repetition})` : ''}: ${m.generators} generator(s), connections ${m.shards.map((s) => s.connections).join(' + ')}, start skew ${m.start_skew_ms} ms`);
+  }
   await sweep.start({ target: false });
   if (raws.length) await concatenateRaw(raws, outputFile(o.root, config.output_dir, runLabel, 'raw'));
   for (const record of merged.records) sweep.record(record);

@@ -22,6 +22,8 @@ export interface ReportView {
   hardware: string;
   software: string;
   num_nodes: string;
+  /** The load generators: this machine, or the run shards a merged run adds up (issue 15). */
+  load_generators: string;
   git_commit: string;
   scenarios: {
     name: string;
@@ -226,6 +228,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
     hardware: env.hardware,
     software: env.software,
     num_nodes: summary.report.num_nodes,
+    load_generators: loadGenerators(summary),
     git_commit: env.gitCommit ?? 'not available',
     scenarios: summary.scenarios.map((s) => ({
       name: s.name,
@@ -304,4 +307,15 @@ function baselineSection(summary: RunSummary): string {
     markdownTable(['scenario', 'concurrency', 'verdict', 'p95 (ms)', 'throughput (req/s)', 'error rate (%)'], rows),
     '',
   ].join('\n');
+}
+
+/** The report's "Load generators" line: one, or the n run shards of a merged run with their machines and start skew. */
+export function loadGenerators(summary: RunSummary): string {
+  const m = summary.merged_from;
+  if (!m) return '1 (one loadbench process)';
+  const machines = m.machines.map((x) => `shard ${x.index}: ${x.cpu_model ? `${x.cpu_model}, ${x.logical_cpus} CPUs, calibration ${x.calibration_ms} ms` : 'no fingerprint'}`).join('; ');
+  return (
+    `${m.shards} generators (run shards merged by \`loadbench merge\`, config ${m.config_hash}; ` +
+    `${m.shared_start ? 'one shared LOADBENCH_START_AT' : 'no shared start time'}; largest level start skew ${m.max_start_skew_ms} ms, largest lateness ${m.max_late_ms} ms). ${machines}`
+  );
 }
