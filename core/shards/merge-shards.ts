@@ -211,7 +211,7 @@ export function mergeLevel(scenario: Pick<ScenarioSnapshot, 'name' | 'slo'>, par
     failures,
     error_rate_pct: errorRatePct(failures, requests),
     throughput_rps: throughputRps(successes, durationS),
-    latency_ms: latencyFromHistogram(histogram),
+    latency_ms: exactExtremes(latencyFromHistogram(histogram), levels),
     duration_s: Math.round(durationS * 1000) / 1000,
     started_at_ms: start,
     warmup_requests: sum((l) => l.warmup_requests),
@@ -232,6 +232,16 @@ export function mergeLevel(scenario: Pick<ScenarioSnapshot, 'name' | 'slo'>, par
     slo: evaluateSlo(figures, scenario.slo),
     shard_merge: shardMerge,
   };
+}
+
+/**
+ * A decoded histogram knows its smallest and largest value only to its 3 significant digits;
+ * the shards measured them exactly, so the merge takes theirs.
+ */
+function exactExtremes(latency: MeasuredLevel['latency_ms'], levels: readonly MeasuredLevel[]): MeasuredLevel['latency_ms'] {
+  const measured = levels.filter((l) => l.successes > 0);
+  if (measured.length === 0) return latency;
+  return { ...latency, min: Math.min(...measured.map((l) => l.latency_ms.min)), max: Math.max(...measured.map((l) => l.latency_ms.max)) };
 }
 
 /**

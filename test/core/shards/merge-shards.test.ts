@@ -27,7 +27,7 @@ function level(shard: number, connections: number, firstWorker: number, o: { lat
     failures,
     error_rate_pct: 0,
     throughput_rps: 0,
-    latency_ms: { min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+    latency_ms: { min: Math.min(...o.latenciesUs) / 1000, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: Math.max(...o.latenciesUs) / 1000 },
     duration_s: 2,
     started_at_ms: o.startMs,
     warmup_requests: 1,
@@ -75,9 +75,9 @@ const noConnection = (index: number): LevelResult => ({
 });
 const level1 = (): MeasuredLevel => ({ ...level(1, 1, 0, { latenciesUs: [1500, 1500], startMs: 2_000_000, seconds: [[1500], [1500]] }), concurrency: 1 });
 const SHARD1_US = [1000, 1000, 1000, 2000, 5000];
-const SHARD2_US = [1000, 3000, 3000, 4000];
+const SHARD2_US = [500, 3000, 3000, 4000];
 const shard1 = (): RunSummary => shardSummary(1, [level1(), level(1, 2, 0, { latenciesUs: SHARD1_US, startMs: 1_000_000, seconds: [[1000, 1000, 1000], [2000, 5000]] })]);
-const shard2 = (hash?: string): RunSummary => shardSummary(2, [noConnection(2), level(2, 1, 2, { latenciesUs: SHARD2_US, failures: 2, startMs: 1_000_004, seconds: [[1000, 3000], [3000, 4000]] })], hash);
+const shard2 = (hash?: string): RunSummary => shardSummary(2, [noConnection(2), level(2, 1, 2, { latenciesUs: SHARD2_US, failures: 2, startMs: 1_000_004, seconds: [[500, 3000], [3000, 4000]] })], hash);
 
 describe('mergeShardSummaries: exact merge', () => {
   const merged = mergeShardSummaries([
@@ -99,10 +99,12 @@ describe('mergeShardSummaries: exact merge', () => {
     const all = histogramOf([...SHARD1_US, ...SHARD2_US]);
     expect(c3.latency_ms.p50).toBe(all.getValueAtPercentile(50) / 1000);
     expect(c3.latency_ms.p95).toBe(all.getValueAtPercentile(95) / 1000);
-    expect(c3.latency_ms.max).toBe(all.maxValue / 1000);
-    // The 5th of the 9 sorted values (1000 1000 1000 1000 2000 [3000] 3000 4000 5000), within the 3 significant digits.
-    expect(c3.latency_ms.p50).toBeGreaterThanOrEqual(3);
-    expect(c3.latency_ms.p50).toBeLessThan(3.003);
+    // min and max are the shards' own, exact to the µs (a decoded histogram knows them to 3 digits only).
+    expect(c3.latency_ms.max).toBe(5);
+    expect(c3.latency_ms.min).toBe(0.5);
+    // The 5th of the 9 sorted values (500 1000 1000 1000 [2000] 3000 3000 4000 5000), within the 3 significant digits.
+    expect(c3.latency_ms.p50).toBeGreaterThanOrEqual(2);
+    expect(c3.latency_ms.p50).toBeLessThan(2.002);
   });
 
   it('divides merged successes by the common window, reports the start skew, judges the SLO on the merge', () => {
@@ -120,7 +122,7 @@ describe('mergeShardSummaries: exact merge', () => {
       [1_000_000, 5],
       [1_001_000, 4],
     ]);
-    expect(c3.timeline[0]!.p95_ms).toBe(histogramOf([1000, 1000, 1000, 1000, 3000]).getValueAtPercentile(95) / 1000);
+    expect(c3.timeline[0]!.p95_ms).toBe(histogramOf([1000, 1000, 1000, 500, 3000]).getValueAtPercentile(95) / 1000);
     expect(c3.timeline[1]!.p95_ms).toBe(histogramOf([2000, 5000, 3000, 4000]).getValueAtPercentile(95) / 1000);
     expect(c3.timeline.every((p) => p.histogram === undefined)).toBe(true);
   });
