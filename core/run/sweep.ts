@@ -41,6 +41,8 @@ export interface SweepOptions {
    * run; the summary keeps the shards' workload hashes and says what was merged.
    */
   merged?: MergedFrom;
+  /** With `merged`: when the shards' run started and ended (default: this process's start and now). */
+  period?: { startedAt: Date; finishedAt: Date };
 }
 
 /** A run shard announces a level that starts later than this against the shared schedule. */
@@ -96,12 +98,14 @@ export class Sweep {
   #machine: MachineFingerprint | undefined;
   // Issue 15: a run shard's shared schedule, and where each level stood in it.
   readonly #merged: MergedFrom | undefined;
+  readonly #period: SweepOptions['period'];
   #schedule: LevelSchedule | undefined;
   #firstLateMs: number | undefined;
   readonly #slots = new Map<string, Pick<LevelRunShard, 'scheduled_at_ms' | 'started_at_ms' | 'late_ms'>>();
 
   constructor(options: SweepOptions) {
     this.#merged = options.merged;
+    this.#period = options.period;
     this.#scaling = options.scaling;
     this.config = options.config;
     this.root = options.root;
@@ -283,8 +287,8 @@ export class Sweep {
     const { config } = this;
     const summary = buildRunSummary(this.#records, {
       runLabel: config.run_label,
-      startedAt: this.#startedAt,
-      finishedAt: new Date(),
+      startedAt: this.#period?.startedAt ?? this.#startedAt,
+      finishedAt: this.#period?.finishedAt ?? new Date(),
       interrupted: interrupted || this.#records.some((r) => r.level.status === 'partial'),
       report: config.report,
     });

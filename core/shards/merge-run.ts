@@ -89,7 +89,7 @@ export async function mergeRun(o: MergeRunOptions): Promise<SweepResult> {
   };
   // The raw rows of the shards, before anything moves: they are the merged run's raw CSV.
   const raws = files.map((f) => f.replace(/_summary\.json$/, '_raw.csv')).filter((f) => existsSync(f));
-  const sweep = new Sweep({ config, root: o.root, outputs: o.makeOutputs(config, o.root), log: o.log, merged: merged.mergedFrom, ...(merged.machine ? { machine: merged.machine } : {}) });
+  const sweep = new Sweep({ config, root: o.root, outputs: o.makeOutputs(config, o.root), log: o.log, merged: merged.mergedFrom, period: { startedAt: merged.startedAt, finishedAt: merged.finishedAt }, ...(merged.machine ? { machine: merged.machine } : {}) });
   o.log(`loadbench merge: ${merged.mergedFrom.shards} run shards of "${merged.runLabel}" (config ${merged.mergedFrom.config_hash}), ${merged.records.length} level(s); largest level start skew ${merged.mergedFrom.max_start_skew_ms} ms, largest lateness ${merged.mergedFrom.max_late_ms} ms`);
   for (const { level } of merged.records) {
     if (level.status === 'skipped' || !level.shard_merge) continue;

@@ -315,7 +315,7 @@ export function loadGenerators(summary: RunSummary): string {
   if (!m) return '1 (one loadbench process)';
   const machines = m.machines.map((x) => `shard ${x.index}: ${x.cpu_model ? `${x.cpu_model}, ${x.logical_cpus} CPUs, calibration ${x.calibration_ms} ms` : 'no fingerprint'}`).join('; ');
   return (
-    `${m.shards} generators (run shards merged by \`loadbench merge\`, config ${m.config_hash}; ` +
+    `${m.shards} generators (run shards merged by loadbench merge, config ${m.config_hash}; ` +
     `${m.shared_start ? 'one shared LOADBENCH_START_AT' : 'no shared start time'}; largest level start skew ${m.max_start_skew_ms} ms, largest lateness ${m.max_late_ms} ms). ${machines}`
   );
 }

@@ -11,7 +11,8 @@ export interface CliRun {
 
 /** Runs `loadbench <args>` from the sources (cli/loadbench.ts, through tsx) in `cwd`, as `npx loadbench` would. */
 export function runLoadbench(cwd: string, args: string[], env: Record<string, string> = {}): CliRun {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli/loadbench.ts'), ...args], {
+  // tsx by its resolved URL: a bare `--import tsx` resolves from `cwd`, which may be a folder outside the repository.
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'cli/loadbench.ts'), ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, LOADBENCH_CONFIG: '', ...env },
