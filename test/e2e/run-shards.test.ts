@@ -29,9 +29,11 @@ afterAll(() => {
 });
 
 /** A server on `host` that answers every request after DELAY_MS. */
-async function fixedDelayServer(host: string): Promise<{ port: number; close(): Promise<void> }> {
+async function fixedDelayServer(host: string): Promise<{ port: number; peers: Set<string>; close(): Promise<void> }> {
   const sockets = new Set<import('node:net').Socket>();
+  const peers = new Set<string>();
   const server = http.createServer((req, res) => {
+    peers.add(req.socket.remoteAddress ?? '');
     req.resume();
     req.on('end', () => setTimeout(() => res.end('ok'), DELAY_MS));
   });
@@ -43,6 +45,7 @@ async function fixedDelayServer(host: string): Promise<{ port: number; close(): 
   const { port } = server.address() as import('node:net').AddressInfo;
   return {
     port,
+    peers,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -84,6 +87,8 @@ interface ShardedRun {
   mergeOut: string;
   mergeCode: number | null;
   single: RunSummary;
+  /** The addresses the shards' requests came from. */
+  shardPeers: string[];
 }
 
 /** Three shards with one start time, their merge, and one process alone at concurrency 12. */
@@ -99,6 +104,7 @@ async function shardedRun(serverHost: string, prefixOf: (i: number) => string[] 
       [1, 2, 3].map((i) => loadbenchProcess(configOf(url, [2, 12]), { LOADBENCH_TEST_ROOT: dir, LOADBENCH_SHARD: `${i}/3`, LOADBENCH_START_AT: startAt }, prefixOf(i))),
     );
     for (const r of results) expect(r.code, r.out).toBe(0);
+    const shardPeers = [...server.peers].sort();
     for (const r of results) expect(r.out).toContain(`waiting for LOADBENCH_START_AT ${startAt}`);
     const shards = await Promise.all([1, 2, 3].map((i) => readRunSummary(join(dir, `runs/dist.shard-${i}-of-3_summary.json`))));
     const merge = runLoadbench(dir, ['merge', 'runs']);
@@ -106,7 +112,7 @@ async function shardedRun(serverHost: string, prefixOf: (i: number) => string[] 
     const merged = await readRunSummary(join(dir, 'runs/dist_summary.json'));
     const single = await loadbenchProcess({ ...configOf(url, [12]), run_label: 'single' }, { LOADBENCH_TEST_ROOT: dir });
     expect(single.code, single.out).toBe(0);
-    return { dir, shards, merged, mergeOut: merge.stdout + merge.stderr, mergeCode: merge.code, single: await readRunSummary(join(dir, 'runs/single_summary.json')) };
+    return { dir, shards, merged, mergeOut: merge.stdout + merge.stderr, mergeCode: merge.code, shardPeers, single: await readRunSummary(join(dir, 'runs/single_summary.json')) };
   } finally {
     await server.close();
   }
@@ -223,6 +229,7 @@ describe.skipIf(NETNS_PROBLEM !== undefined)('three run shards in their own netw
       ip('-n', ns(i), 'link', 'set', 'lo', 'up');
     }
     const run = await shardedRun('10.231.0.1', (i) => ['ip', 'netns', 'exec', ns(i)]);
+    expect(run.shardPeers).toEqual(['10.231.0.11', '10.231.0.12', '10.231.0.13']);
     checkShardedRun(run);
   });
 });
