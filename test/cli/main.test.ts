@@ -27,7 +27,7 @@ describe('loadbench <command>', () => {
     expect(help.code).toBe(0);
     expect(help.out.split('\n')[0]).toBe('usage: loadbench <command> [options]');
     for (const c of COMMANDS) expect(help.out).toMatch(new RegExp(`^  ${c.name} +${c.summary.replace(/[()[\].*+?]/g, '\\$&')}$`, 'm'));
-    expect(COMMANDS.map((c) => c.name)).toEqual(['init', 'report', 'compare', 'baseline', 'ab']);
+    expect(COMMANDS.map((c) => c.name)).toEqual(['init', 'report', 'compare', 'baseline', 'ab', 'merge']);
   });
 
   it('every command has --help with its usage, each option and its exit status', async () => {
@@ -46,8 +46,8 @@ describe('loadbench <command>', () => {
 
   it('a usage error exits 2 with one line that names the mistake and the usage', async () => {
     const cases: [string[], RegExp][] = [
-      [[], /^loadbench: missing command: one of init, report, compare, baseline, ab \(usage: loadbench <command> \[options\]; see loadbench --help\)$/],
-      [['frobnicate'], /^loadbench: unknown command "frobnicate": expected one of init, report, compare, baseline, ab \(usage: /],
+      [[], /^loadbench: missing command: one of init, report, compare, baseline, ab, merge \(usage: loadbench <command> \[options\]; see loadbench --help\)$/],
+      [['frobnicate'], /^loadbench: unknown command "frobnicate": expected one of init, report, compare, baseline, ab, merge \(usage: /],
       [['--frob'], /^loadbench: Unknown option '--frob' \(usage: loadbench <command>/],
       [['report'], /^loadbench report: expected 1 argument, got none \(usage: loadbench report <run_label> .*; see loadbench report --help\)$/],
       [['report', 'a', 'b'], /^loadbench report: expected 1 argument, got 2 \(a b\) \(usage: /],
