@@ -4,7 +4,7 @@
  */
 export { scenario } from './plugin/scenario.ts';
 export { runSweep, type RunSweepOptions } from './api/run-sweep.ts';
-export { ConfigError, LoadbenchError, OutputPathError, SummaryFileError, TargetError } from './core/errors.ts';
+export { ConfigError, LoadbenchError, OutputPathError, ShardMergeError, SummaryFileError, TargetError } from './core/errors.ts';
 export type { LoadbenchConfig } from './core/config/schema.ts';
 export type { ScenarioOptions, ScenarioSpec } from './core/scenario/options.ts';
 export type { CheckResponse, PayloadContext, ProgressEvent } from './engine/types.ts';
