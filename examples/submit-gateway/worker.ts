@@ -42,8 +42,12 @@ const pending: JobMessage[] = [];
 let running = false;
 
 function send(message: FromWorkerMessage): void {
-  // After a disconnect process.send would throw; the 'disconnect' handler exits us anyway.
-  if (process.connected) process.send?.(message);
+  // After a disconnect process.send would throw; the 'disconnect' handler exits us anyway. A gateway
+  // killed outright breaks the pipe before 'disconnect' arrives: the write then fails with EPIPE,
+  // which without a callback is an uncaught 'error' event. Either way the gateway is gone: exit.
+  if (process.connected) process.send?.(message, undefined, {}, (error) => {
+    if (error) process.exit(0);
+  });
 }
 
 function runNext(): void {
