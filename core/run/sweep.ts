@@ -229,7 +229,7 @@ export class Sweep {
     if (this.#resourceInfo) summary.resources = this.#resourceInfo;
     if (this.#scaling) summary.scaling = this.#scaling;
     // Issue 13: where and what was measured, so that this summary can serve as a baseline.
-    for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start);
+    for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start, config.scaling?.env);
     if (this.#machine) summary.machine = this.#machine;
     return summary;
   }
