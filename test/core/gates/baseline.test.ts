@@ -63,6 +63,25 @@ describe('judgeAgainstBaseline', () => {
     expect(v.status).toBe('pass');
     expect(v.checks[0]!.value).toBe(9.5);
   });
+
+  it('words a regression with repetitions readably: figures rounded, the noise and the distance beyond the worst repetition', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const reps = (s: typeof base, c: number, tps: number[], p95s: number[]) => {
+      const lv = s.scenarios[0]!.levels;
+      lv.splice(lv.findIndex((l) => l.concurrency === c), 1, ...tps.map((tp, k) => ({ ...fixtureLevel('submit', c, tp, p95s[k]!), repetition: k + 1 })));
+    };
+    reps(base, 4, [820.418, 790.123, 822.5], [11.679, 12.631, 11.7]);
+    reps(now, 4, [650.421, 640.2, 661.1], [14.5, 15.039, 15.2]);
+    const v = judgeAgainstBaseline(now, base, { ...tolerances, max_p95_increase_pct: 10, max_throughput_drop_pct: 10 }).find((x) => x.concurrency === 4)!;
+    expect(v.status).toBe('fail');
+    // The JSON keeps three decimals; the line shows ms to 0.01, req/s to 0.1 and % to 0.1.
+    expect(v.checks.find((c) => c.metric === 'throughput_rps')).toMatchObject({ baseline: 820.418, value: 650.421 });
+    expect(describeBaselineFailures([v])).toEqual([
+      'Baseline regression: scenario "submit" at concurrency 4: p95_ms: p95 11.7 ms -> 15.04 ms (+28.5 %, noise ±8 %; 19.1 % worse than the baseline\'s worst repetition (12.63 ms), allowed +10 %)',
+      'Baseline regression: scenario "submit" at concurrency 4: throughput_rps: throughput 820.4 -> 650.4 req/s (-20.7 %, noise ±3.7 %; 17.7 % worse than the baseline\'s worst repetition (790.1 req/s), allowed -10 %)',
+    ]);
+  });
 });
 
 describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty baselines', () => {
