@@ -217,12 +217,13 @@ ${gate}
     expect(elsewhereJson.baseline.applicability.judged).toBe(false);
     expect(elsewhereJson.outcome.exit_code).toBe(0);
     expect(readFileSync(join(p.dir, 'runs/elsewhere_junit.xml'), 'utf8')).toMatch(/<testcase name="baseline" classname="loadbench"[^>]*>\s*<skipped message="Baseline not judged: baselines\/fast\.json: this machine/);
-    expect(readFileSync(join(p.dir, 'runs/elsewhere_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*/);
+    expect(readFileSync(join(p.dir, 'runs/elsewhere_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*\. The run is not failed for it/);
     // With strict, that fails the run.
     writeFileSync(join(p.dir, 'config.yaml'), yaml('strict', 'baseline: { file: baselines/fast.json, strict: true }', 1));
     const strict = await p.runBench();
     expect(strict.code, strict.output).toBe(1);
     expect(strict.output).toMatch(/Baseline not judged: baselines\/fast\.json: .*npx loadbench baseline strict --out baselines\/fast\.json \(baseline\.strict: true\)/);
+    expect(readFileSync(join(p.dir, 'runs/strict_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*\. With `baseline\.strict: true`, that fails the run\./);
     delayMs = 10;
 
     // One repetition against a baseline of three: the gate compares medians either way.
