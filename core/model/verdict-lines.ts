@@ -62,9 +62,13 @@ const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = 
 const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
 
 function machineNote(v: BaselineLevelVerdict): string {
-  return v.client_bound
-    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+  const d = v.disturbed_left_out;
+  const left = d
+    ? ` [repetitions left out because other processes took CPU during them: ${[d.run ? `${d.run} of this run` : '', d.baseline ? `${d.baseline} of the baseline` : ''].filter(Boolean).join(', ')}]`
     : '';
+  return left + (v.client_bound
+    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+    : '');
 }
 
 /** One line per exceeded tolerance: scenario, level, metric, baseline value, new value, change. */
