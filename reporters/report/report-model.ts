@@ -288,7 +288,7 @@ function baselineSection(summary: RunSummary): string {
   const a = b.applicability;
   const notJudged = (a?.reasons ?? []).map((r) => `- Not judged${r.scenario !== undefined ? `: scenario ${escapeMarkdown(r.scenario)}` : ''}: ${escapeMarkdown(r.reason)}. Record a baseline on this machine: ${codeSpan(`npx loadbench baseline ${summary.run_label} --out ${b.file}`)}`);
   if (a && !a.judged) {
-    const strict = a.strict ? ` With ${codeSpan('baseline.strict: true')}, that fails the run.` : ' The run is not failed for it (set `baseline.strict: true` to fail it).';
+    const strict = a.strict ? ` With ${codeSpan('baseline.strict: true')}, that fails the run.` : ' That alone does not fail the run (with `baseline.strict: true` it would).';
     return [`## Baseline comparison`, '', `Against ${codeSpan(b.file)}: **not judged**.${strict}`, '', ...notJudged, ''].join('\n');
   }
   const calibration =
