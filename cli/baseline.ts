@@ -9,6 +9,7 @@ import { SummaryFileError } from '../core/errors.ts';
 import { machineFingerprint } from '../core/gates/fingerprint.ts';
 import { outputFile } from '../core/model/outputs.ts';
 import { readRunSummary } from '../core/model/read-summary.ts';
+import { isMeasured } from '../core/model/summary.ts';
 import { writeFileAtomic } from '../reporters/write/write-atomic.ts';
 import { defineCommand } from './command.ts';
 
@@ -35,6 +36,8 @@ export default defineCommand({
     const label = positionals[0]!;
     const summary = await readRunSummary(outputFile(root, values['output-dir'] ?? 'runs', label, 'summaryJson'));
     if (summary.interrupted) throw new SummaryFileError(`run "${label}" was interrupted: a baseline needs a complete run`);
+    // A run that failed its baseline is the usual one to accept a change with; one that broke its SLOs sets the bar at a broken system.
+    const sloFailed = summary.scenarios.flatMap((s) => s.levels.filter((l) => isMeasured(l) && l.slo.judged && !l.slo.pass).map((l) => `"${s.name}" at ${l.concurrency}`));
     delete summary.baseline;
     delete summary.outcome;
     // Issue 13: a baseline records where it was measured. A run summary has had the fingerprint
@@ -43,6 +46,9 @@ export default defineCommand({
     if (!summary.machine) {
       summary.machine = machineFingerprint();
       notes.push('the run summary had no machine fingerprint: this machine was calibrated now (run the baseline command on the machine that measured the run)');
+    }
+    if (sloFailed.length) {
+      notes.push(`run "${label}" broke its SLOs at ${sloFailed.length} level(s) (${sloFailed.slice(0, 3).join(', ')}${sloFailed.length > 3 ? ', ...' : ''}): later runs will be compared with a system that failed them; record the baseline from a run that passes its SLOs unless that is what you mean`);
     }
     const unhashed = summary.scenarios.filter((s) => !s.workload_hash).map((s) => `"${s.name}"`);
     if (unhashed.length) notes.push(`scenario ${unhashed.join(', ')} has no workload hash (an older run): the gate will not judge it; rerun and write the baseline again`);

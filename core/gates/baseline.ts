@@ -52,6 +52,40 @@ function preferClean(levels: MeasuredLevel[]): { levels: MeasuredLevel[]; client
   return clean.length ? { levels: clean, clientBound: false } : { levels, clientBound: true };
 }
 
+/**
+ * Cores that other processes (neither the target nor loadbench) may use during a repetition
+ * before it counts as disturbed. Measured with `npm run gate-power` on a shared 2-core machine
+ * (2026-12-02): repetitions with other processes at 0.6-1 core (a neighbour's test run) lost up
+ * to half their throughput at concurrency 4, while quiet ones stayed at or below about 0.2 core.
+ */
+export const DISTURBED_OTHER_CORES = 0.25;
+
+/**
+ * The cores other processes used during a level, when that can be told: only when the target's
+ * own processes were measured (`target.start` or `target.monitor`), since otherwise a target on
+ * this machine is itself "other work".
+ */
+export function otherCores(level: MeasuredLevel): number | undefined {
+  const r = level.resources;
+  return r?.available && r.target && r.machine ? r.machine.other_cores : undefined;
+}
+
+/**
+ * Drops the repetitions measured while other processes used more than
+ * {@link DISTURBED_OTHER_CORES} cores: they measure a neighbour, not the system under test. When
+ * every repetition was disturbed, returns none and the range of other cores, for the reason.
+ */
+function preferQuiet(levels: MeasuredLevel[]): { levels: MeasuredLevel[]; disturbed?: string } {
+  const quiet = levels.filter((l) => !((otherCores(l) ?? 0) > DISTURBED_OTHER_CORES));
+  if (quiet.length) return { levels: quiet };
+  const others = levels.map((l) => otherCores(l)!);
+  const lo = Math.min(...others).toFixed(2);
+  const hi = Math.max(...others).toFixed(2);
+  const r = levels[0]!.resources;
+  const cores = r?.available ? r.machine?.cores : undefined;
+  return { levels: [], disturbed: `${lo === hi ? lo : `${lo}-${hi}`} cores${cores ? ` of ${cores}` : ''}` };
+}
+
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
@@ -86,10 +120,22 @@ export function judgeAgainstBaseline(
       skip('skipped', 'the level was cut short (interrupted): partial figures are not judged');
       continue;
     }
-    const nowReps = preferClean(group.complete);
-    const thenReps = preferClean(old.complete);
+    // Issue 13: a repetition during which other processes took CPU is left out; a side with none left is not judged.
+    const nowQuiet = preferQuiet(group.complete);
+    const thenQuiet = preferQuiet(old.complete);
+    if (nowQuiet.disturbed) {
+      skip('skipped', `other processes used ${nowQuiet.disturbed} during every repetition of this level (over ${DISTURBED_OTHER_CORES} core): it measured the machine's other work, not the target; rerun when the machine is quieter`);
+      continue;
+    }
+    if (thenQuiet.disturbed) {
+      skip('skipped', `other processes used ${thenQuiet.disturbed} during every repetition of this level in the baseline (over ${DISTURBED_OTHER_CORES} core); record the baseline again on a quieter machine`);
+      continue;
+    }
+    const nowReps = preferClean(nowQuiet.levels);
+    const thenReps = preferClean(thenQuiet.levels);
     const now = medians(nowReps.levels);
     const then = medians(thenReps.levels);
+    const left = { run: group.complete.length - nowQuiet.levels.length, baseline: old.complete.length - thenQuiet.levels.length };
     const clientBound = nowReps.clientBound ? (thenReps.clientBound ? 'both' : 'run') : thenReps.clientBound ? 'baseline' : undefined;
     const fewest = Math.min(now.requests, then.requests);
     if (fewest < tolerances.min_requests) {
@@ -128,6 +174,7 @@ export function judgeAgainstBaseline(
       status: checks.every((x) => x.pass) ? 'pass' : 'fail',
       checks,
       ...(clientBound ? { client_bound: clientBound } : {}),
+      ...(left.run || left.baseline ? { disturbed_left_out: left } : {}),
     });
   }
   return verdicts.sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.concurrency - b.concurrency));

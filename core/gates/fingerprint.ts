@@ -78,17 +78,21 @@ export function canonicalJson(value: unknown): string {
  * credentials removed, method, header names, payload shape, levels, duration or request count,
  * warm-up, request timeout, challenge id) and the target's start command, ready URL and `env`.
  * Repetitions are left out: they change how often a level is measured, not what one measures.
+ * `replicaEnv` (a scaling sweep's `scaling.env`) is left out of `env` too: the sweep sets it for each
+ * count, while a single run gets it from the shell (`WORKERS=4 npx vitest bench`), and the baseline
+ * file of each count (`baselines/submit-${WORKERS}x.json`) already says which count it holds.
  */
-export function workloadIdentity(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start']): unknown {
+export function workloadIdentity(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start'], replicaEnv?: string): unknown {
   const { repetitions: _repetitions, ...workload } = scenario.workload;
+  const env = start && replicaEnv !== undefined ? Object.fromEntries(Object.entries(start.env).filter(([k]) => k !== replicaEnv)) : start?.env;
   return {
     scenario: scenario.name,
     workload,
-    target_start: start ? { command: start.command, ready_url: start.ready_url, env: start.env } : null,
+    target_start: start ? { command: start.command, ready_url: start.ready_url, env } : null,
   };
 }
 
 /** The workload hash: the first 16 hex digits of the SHA-256 of {@link workloadIdentity}'s canonical JSON. */
-export function workloadHash(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start']): string {
-  return createHash('sha256').update(canonicalJson(workloadIdentity(scenario, start))).digest('hex').slice(0, 16);
+export function workloadHash(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start'], replicaEnv?: string): string {
+  return createHash('sha256').update(canonicalJson(workloadIdentity(scenario, start, replicaEnv))).digest('hex').slice(0, 16);
 }

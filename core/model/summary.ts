@@ -242,6 +242,8 @@ export const baselineLevelVerdictSchema = z.object({
   checks: z.array(baselineCheckSchema),
   /** Which side had only client-bound repetitions (load generator saturated or delayed): a verdict to confirm by a rerun. */
   client_bound: z.enum(['run', 'baseline', 'both']).optional(),
+  /** Issue 13: repetitions left out on each side because other processes took CPU during them (core/gates/baseline.ts). */
+  disturbed_left_out: z.object({ run: z.number().int().nonnegative(), baseline: z.number().int().nonnegative() }).optional(),
 });
 
 /** The regression gate's result, stored in the run summary. */

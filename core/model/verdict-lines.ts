@@ -29,32 +29,46 @@ export function describeSloFailures(scenario: string, concurrency: number, verdi
     });
 }
 
-const signed = (x: number): string => `${x >= 0 ? '+' : ''}${x}`;
+/**
+ * A figure as a line shows it: at most `digits` decimals, trailing zeros dropped (700, 441.5,
+ * 6.08). The summary JSON keeps three decimals; a line meant to be read needs fewer.
+ */
+const shown = (x: number, digits: number): string => String(Number(x.toFixed(digits)));
+const signed = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${shown(x, digits)}`;
+/** Decimals per unit: ms to 0.01 ms, req/s to 0.1 req/s, percentages to 0.1 %, error rates (points) to 0.01. */
+const DIGITS = { ms: 2, rps: 1, pct: 1, points: 2 } as const;
 
 /**
  * The noise beside a change, when both sides had repetitions (issue 13): how far the repetitions
  * wandered, and the change from the baseline's worst repetition that the rule compares with the limit.
  */
-function noiseNote(x: BaselineCheck, unit: string, worstUnit: string): string {
+function noiseNote(x: BaselineCheck, unit: string, worstUnit: string, changeDigits: number, worstDigits: number): string {
   if (x.noise === undefined || x.repetitions === undefined || (x.repetitions.baseline < 2 && x.repetitions.run < 2)) return '';
-  const worst = `the baseline's worst repetition (${x.baseline_worst}${worstUnit})`;
+  const worst = `the baseline's worst repetition (${x.baseline_worst === undefined ? '?' : shown(x.baseline_worst, worstDigits)}${worstUnit})`;
   const beyond =
-    x.beyond_worst === undefined ? '' : x.beyond_worst > 0 ? `; ${x.beyond_worst}${unit} worse than ${worst}` : `; no worse than ${worst}`;
-  return `, noise ±${x.noise}${unit}${beyond}`;
+    x.beyond_worst === undefined ? '' : x.beyond_worst > 0 ? `; ${shown(x.beyond_worst, changeDigits)}${unit} worse than ${worst}` : `; no worse than ${worst}`;
+  return `, noise ±${shown(x.noise, changeDigits)}${unit}${beyond}`;
 }
 
 const DESCRIBE: Record<BaselineCheck['metric'], (x: BaselineCheck) => string> = {
-  p95_ms: (x) => `p95 ${x.baseline} ms -> ${x.value} ms (${signed(x.change)} %${noiseNote(x, ' %', ' ms')}, allowed +${x.limit} %)`,
-  throughput_rps: (x) => `throughput ${x.baseline} -> ${x.value} req/s (${signed(x.change)} %${noiseNote(x, ' %', ' req/s')}, allowed -${x.limit} %)`,
-  error_rate_pct: (x) => `error rate ${x.baseline} % -> ${x.value} % (${signed(x.change)} points${noiseNote(x, ' points', ' %')}, allowed +${x.limit})`,
+  p95_ms: (x) =>
+    `p95 ${shown(x.baseline, DIGITS.ms)} ms -> ${shown(x.value, DIGITS.ms)} ms (${signed(x.change)} %${noiseNote(x, ' %', ' ms', DIGITS.pct, DIGITS.ms)}, allowed +${x.limit} %)`,
+  throughput_rps: (x) =>
+    `throughput ${shown(x.baseline, DIGITS.rps)} -> ${shown(x.value, DIGITS.rps)} req/s (${signed(x.change)} %${noiseNote(x, ' %', ' req/s', DIGITS.pct, DIGITS.rps)}, allowed -${x.limit} %)`,
+  error_rate_pct: (x) =>
+    `error rate ${shown(x.baseline, DIGITS.points)} % -> ${shown(x.value, DIGITS.points)} % (${signed(x.change, DIGITS.points)} points${noiseNote(x, ' points', ' %', DIGITS.points, DIGITS.points)}, allowed +${x.limit})`,
 };
 
 const CLIENT_BOUND_SIDE = { run: 'this run', baseline: 'the baseline', both: 'this run and the baseline' } as const;
 
 function machineNote(v: BaselineLevelVerdict): string {
-  return v.client_bound
-    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+  const d = v.disturbed_left_out;
+  const left = d
+    ? ` [repetitions left out because other processes took CPU during them: ${[d.run ? `${d.run} of this run` : '', d.baseline ? `${d.baseline} of the baseline` : ''].filter(Boolean).join(', ')}]`
     : '';
+  return left + (v.client_bound
+    ? ` [the load generator was saturated or delayed in ${CLIENT_BOUND_SIDE[v.client_bound]} at this level: the machine may be the cause; rerun on a quiet machine to confirm]`
+    : '');
 }
 
 /** One line per exceeded tolerance: scenario, level, metric, baseline value, new value, change. */

@@ -296,7 +296,7 @@ export class Sweep {
     if (this.#scaling) summary.scaling = this.#scaling;
     // Issue 13: where and what was measured, so that this summary can serve as a baseline.
     // A merged run keeps the hashes its shards recorded (issue 15).
-    if (!this.#merged) for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start);
+    if (!this.#merged) for (const s of summary.scenarios) s.workload_hash = workloadHash(s, config.target.start, config.scaling?.env);
     if (this.#machine) summary.machine = this.#machine;
     const shard = config.run_shard;
     if (shard) {
@@ -382,10 +382,15 @@ export class Sweep {
         const v = summary.baseline.verdicts;
         if (summary.baseline.applicability?.judged === false) {
           this.#log(`loadbench: baseline ${summary.baseline.file}: not judged on this machine${strict ? ' (baseline.strict: true: the run fails)' : ''}`);
-        } else this.#log(
-          `loadbench: baseline ${summary.baseline.file}: ${v.filter((x) => x.status === 'pass').length} level(s) within tolerance, ` +
-            `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged`,
-        );
+        } else {
+          // A scenario left out for another workload has no level verdicts: the count must not read as "nothing to judge".
+          const otherWorkload = (summary.baseline.applicability?.reasons ?? []).flatMap((r) => (r.scenario === undefined ? [] : [`"${r.scenario}"`]));
+          this.#log(
+            `loadbench: baseline ${summary.baseline.file}: ${v.filter((x) => x.status === 'pass').length} level(s) within tolerance, ` +
+              `${v.filter((x) => x.status === 'fail').length} regressed, ${v.filter((x) => x.status !== 'pass' && x.status !== 'fail').length} not judged` +
+              (otherWorkload.length ? `; scenario ${otherWorkload.join(', ')} not judged (workload differs from the baseline's${strict ? '; baseline.strict: true: the run fails' : ''})` : ''),
+          );
+        }
       }
       await this.#failOnProblems(summary, analysis.problems);
       // Last, with the verdict final: the JUnit file and CI annotations must say what the exit status says.

@@ -250,7 +250,7 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
   if (allOnce && inputs.length > 1) {
     // Single runs cannot separate a small step from noise; the verdicts above must not read as more certain than they are.
     caveats.push(
-      'every level of every run was measured once: on a shared machine a level can differ by tens of percent between identical runs (up to 30 % on the 2-core machine loadbench was measured on), so a smaller step may be noise; set workload.repetitions: 3, or repeat the runs, before trusting the verdicts',
+      'every level of every run was measured once: on a shared machine a level can differ by tens of percent between identical runs, so a smaller step may be noise; set workload.repetitions: 3, or repeat the runs, before trusting the verdicts',
     );
   }
   return { labels, scenarios, levels, differences, caveats, figures, rows, scaling };

@@ -24,7 +24,8 @@ export function formatBaselineTable(report: BaselineReport): string {
     v.scenario,
     String(v.concurrency),
     (v.status === 'pass' ? 'PASS' : v.status === 'fail' ? 'REGRESSED' : v.status === 'skipped' ? 'not judged' : 'not in baseline') +
-      (v.client_bound ? ' (client-bound)' : ''),
+      (v.client_bound ? ' (client-bound)' : '') +
+      (v.disturbed_left_out ? ` (${v.disturbed_left_out.run + v.disturbed_left_out.baseline} disturbed rep. left out)` : ''),
     cell(v, 'p95_ms', 2, ' %'),
     cell(v, 'throughput_rps', 1, ' %'),
     cell(v, 'error_rate_pct', 2, ' pts'),

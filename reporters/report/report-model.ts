@@ -290,7 +290,10 @@ function baselineSection(summary: RunSummary): string {
   // Issue 13: whether the baseline applies to this machine and workload.
   const a = b.applicability;
   const notJudged = (a?.reasons ?? []).map((r) => `- Not judged${r.scenario !== undefined ? `: scenario ${escapeMarkdown(r.scenario)}` : ''}: ${escapeMarkdown(r.reason)}. Record a baseline on this machine: ${codeSpan(`npx loadbench baseline ${summary.run_label} --out ${b.file}`)}`);
-  if (a && !a.judged) return [`## Baseline comparison`, '', `Against ${codeSpan(b.file)}: **not judged**.`, '', ...notJudged, ''].join('\n');
+  if (a && !a.judged) {
+    const strict = a.strict ? ` With ${codeSpan('baseline.strict: true')}, that fails the run.` : ' That alone does not fail the run (with `baseline.strict: true` it would).';
+    return [`## Baseline comparison`, '', `Against ${codeSpan(b.file)}: **not judged**.${strict}`, '', ...notJudged, ''].join('\n');
+  }
   const calibration =
     a?.calibration_change_pct !== undefined
       ? ` This machine's calibration score is ${Math.abs(a.calibration_change_pct)} % ${a.calibration_change_pct > 0 ? 'slower' : 'faster'} than the baseline's (margin ${a.calibration_margin_pct} %).`

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { levelsOf } from '../../fixtures/summaries.ts';
-import { describeBaselineFailures, judgeAgainstBaseline } from '../../../core/gates/baseline.ts';
+import { DISTURBED_OTHER_CORES, describeBaselineFailures, judgeAgainstBaseline, otherCores } from '../../../core/gates/baseline.ts';
 import { median } from '../../../core/model/stats.ts';
 import { formatBaselineTable } from '../../../reporters/console/baseline-table.ts';
 import { ConfigError } from '../../../core/errors.ts';
@@ -63,6 +63,25 @@ describe('judgeAgainstBaseline', () => {
     expect(v.status).toBe('pass');
     expect(v.checks[0]!.value).toBe(9.5);
   });
+
+  it('words a regression with repetitions readably: figures rounded, the noise and the distance beyond the worst repetition', () => {
+    const base = kneeSummary();
+    const now = kneeSummary();
+    const reps = (s: typeof base, c: number, tps: number[], p95s: number[]) => {
+      const lv = s.scenarios[0]!.levels;
+      lv.splice(lv.findIndex((l) => l.concurrency === c), 1, ...tps.map((tp, k) => ({ ...fixtureLevel('submit', c, tp, p95s[k]!), repetition: k + 1 })));
+    };
+    reps(base, 4, [820.418, 790.123, 822.5], [11.679, 12.631, 11.7]);
+    reps(now, 4, [650.421, 640.2, 661.1], [14.5, 15.039, 15.2]);
+    const v = judgeAgainstBaseline(now, base, { ...tolerances, max_p95_increase_pct: 10, max_throughput_drop_pct: 10 }).find((x) => x.concurrency === 4)!;
+    expect(v.status).toBe('fail');
+    // The JSON keeps three decimals; the line shows ms to 0.01, req/s to 0.1 and % to 0.1.
+    expect(v.checks.find((c) => c.metric === 'throughput_rps')).toMatchObject({ baseline: 820.418, value: 650.421 });
+    expect(describeBaselineFailures([v])).toEqual([
+      'Baseline regression: scenario "submit" at concurrency 4: p95_ms: p95 11.7 ms -> 15.04 ms (+28.5 %, noise ±8 %; 19.1 % worse than the baseline\'s worst repetition (12.63 ms), allowed +10 %)',
+      'Baseline regression: scenario "submit" at concurrency 4: throughput_rps: throughput 820.4 -> 650.4 req/s (-20.7 %, noise ±3.7 %; 17.7 % worse than the baseline\'s worst repetition (790.1 req/s), allowed -10 %)',
+    ]);
+  });
 });
 
 describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty baselines', () => {
@@ -109,6 +128,54 @@ describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty b
     const lines = describeBaselineFailures(v);
     expect(lines[0]).toMatch(/concurrency 8: p95_ms: .* \[the load generator was saturated or delayed in this run at this level: the machine may be the cause; rerun on a quiet machine to confirm\]$/);
     expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: v })).toMatch(/\nsubmit\s+8\s+REGRESSED \(client-bound\)\s+20\.00 -> 40\.00/);
+  });
+
+  it('leaves out repetitions during which other processes took CPU, and does not judge a level where every one was disturbed', () => {
+    // Resource figures as the sampler writes them, with the target's processes known and `other` cores of other work.
+    const withOther = (l: ReturnType<typeof fixtureLevel>, other: number, target = true) => ({
+      ...l,
+      resources: {
+        available: true as const,
+        samples: 5,
+        covered_s: 5,
+        ...(target ? { target: { mean_cores: 1, max_cores: 1.2, max_rss_mb: 300, process_count: 3 } } : {}),
+        processes: [],
+        machine: { cores: 2, mean_cpu_pct: 90, max_cpu_pct: 100, steal_pct: 0, other_cores: other },
+        sampler_cores: 0,
+        timeline: [],
+      },
+    });
+    const reps = (s: ReturnType<typeof kneeSummary>, c: number, rows: [number, number, number][], target = true) => {
+      const lv = s.scenarios[0]!.levels;
+      const at = lv.findIndex((l) => l.concurrency === c);
+      lv.splice(at, lv.filter((l) => l.concurrency === c).length, ...rows.map(([tp, p95, other], k) => ({ ...withOther(fixtureLevel('submit', c, tp, p95), other, target), repetition: k + 1 })));
+    };
+    const base = kneeSummary();
+    const now = kneeSummary();
+    // As measured on 2026-12-02: two repetitions beside a neighbour's test run (0.9 core) lost half their throughput.
+    reps(base, 4, [[735, 13.9, 0.1], [775, 13.1, 0.18], [620, 17.4, 0.63]]);
+    reps(now, 4, [[417, 24, 0.93], [406, 25, 0.99], [846, 12, 0.01]]);
+    reps(base, 8, [[1100, 20, 0]]);
+    reps(now, 8, [[600, 40, 0.9], [620, 41, 0.95]]);
+    // Without the target's processes, "other" CPU includes the target itself: nothing is left out.
+    reps(base, 16, [[1000, 30, 0]], false);
+    reps(now, 16, [[500, 60, 0.9]], false);
+    const v = judgeAgainstBaseline(now, base, { ...tolerances, max_p95_increase_pct: 10, max_throughput_drop_pct: 10 });
+    const at = (c: number) => v.find((x) => x.concurrency === c)!;
+    expect(otherCores(withOther(fixtureLevel('submit', 1, 1, 1), 0.5, false))).toBeUndefined();
+    expect(at(4)).toMatchObject({ status: 'pass', disturbed_left_out: { run: 2, baseline: 1 } });
+    expect(at(4).checks.find((c) => c.metric === 'throughput_rps')).toMatchObject({ baseline: 755, value: 846, baseline_worst: 735, repetitions: { baseline: 2, run: 1 } });
+    expect(at(8)).toMatchObject({ status: 'skipped', checks: [] });
+    expect(at(8).reason).toBe(
+      `other processes used 0.90-0.95 cores of 2 during every repetition of this level (over ${DISTURBED_OTHER_CORES} core): it measured the machine's other work, not the target; rerun when the machine is quieter`,
+    );
+    expect(at(16)).toMatchObject({ status: 'fail' });
+    expect(at(16).disturbed_left_out).toBeUndefined();
+    // A level judged on its quiet repetitions says what was left out.
+    reps(now, 4, [[417, 24, 0.93], [406, 25, 0.99], [500, 30, 0.01]]);
+    const failed = judgeAgainstBaseline(now, base, { ...tolerances, max_p95_increase_pct: 10, max_throughput_drop_pct: 10 }).find((x) => x.concurrency === 4)!;
+    expect(describeBaselineFailures([failed])[0]).toMatch(/\[repetitions left out because other processes took CPU during them: 2 of this run, 1 of the baseline\]$/);
+    expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: [failed] })).toMatch(/\nsubmit\s+4\s+REGRESSED \(3 disturbed rep\. left out\)/);
   });
 
   it('formats the console table with baseline -> new values and marks exceeded tolerances', () => {
@@ -198,12 +265,13 @@ ${gate}
     expect(elsewhereJson.baseline.applicability.judged).toBe(false);
     expect(elsewhereJson.outcome.exit_code).toBe(0);
     expect(readFileSync(join(p.dir, 'runs/elsewhere_junit.xml'), 'utf8')).toMatch(/<testcase name="baseline" classname="loadbench"[^>]*>\s*<skipped message="Baseline not judged: baselines\/fast\.json: this machine/);
-    expect(readFileSync(join(p.dir, 'runs/elsewhere_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*/);
+    expect(readFileSync(join(p.dir, 'runs/elsewhere_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*\. That alone does not fail the run \(with `baseline\.strict: true` it would\)\./);
     // With strict, that fails the run.
     writeFileSync(join(p.dir, 'config.yaml'), yaml('strict', 'baseline: { file: baselines/fast.json, strict: true }', 1));
     const strict = await p.runBench();
     expect(strict.code, strict.output).toBe(1);
     expect(strict.output).toMatch(/Baseline not judged: baselines\/fast\.json: .*npx loadbench baseline strict --out baselines\/fast\.json \(baseline\.strict: true\)/);
+    expect(readFileSync(join(p.dir, 'runs/strict_report.md'), 'utf8')).toMatch(/Against `baselines\/fast\.json`: \*\*not judged\*\*\. With `baseline\.strict: true`, that fails the run\./);
     delayMs = 10;
 
     // One repetition against a baseline of three: the gate compares medians either way.

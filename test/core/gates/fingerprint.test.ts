@@ -44,6 +44,10 @@ describe('workloadHash', () => {
     }
     expect(workloadHash(submit, { ...start, command: 'node gw.js --difficulty 12' })).not.toBe(h);
     expect(workloadHash(submit, { ...start, env: { WORKERS: '4' } })).not.toBe(h);
+    // A scaling sweep's replica variable is not part of the workload: the sweep sets it per count,
+    // a single run (WORKERS=4 npx vitest bench) from the shell.
+    expect(workloadHash(submit, { ...start, env: { WORKERS: '4' } }, 'WORKERS')).toBe(h);
+    expect(workloadHash(submit, { ...start, env: { WORKERS: '4', DIFFICULTY: '12' } }, 'WORKERS')).not.toBe(h);
     expect(workloadIdentity(submit, undefined)).toMatchObject({ scenario: 'submit', target_start: null });
   });
 

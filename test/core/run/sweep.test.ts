@@ -122,6 +122,7 @@ describe('Sweep: the one owner of a run', () => {
     expect(changed.lines).toContain(
       `Baseline not judged: scenario "submit" against base.json: its workload differs from the baseline's (duration_seconds 5 -> 10); record one on this machine: npx loadbench baseline sw --out base.json`,
     );
+    expect(changed.lines).toContain(`loadbench: baseline base.json: 0 level(s) within tolerance, 0 regressed, 0 not judged; scenario "submit" not judged (workload differs from the baseline's)`);
   });
 
   it('fails a run whose baseline file is missing: a gate that cannot be judged never passes silently', async () => {
