@@ -56,6 +56,7 @@ interface PendingSecond {
   requests: number;
   successes: number;
   failures: number;
+  sent: number;
   histogram: Histogram | null;
   reports: number;
 }
@@ -74,6 +75,8 @@ export class TimelineMerger {
   constructor(
     private readonly shards: number,
     private readonly measureStartEpochMs: () => number,
+    /** Open loop: the points carry the arrivals sent per second. */
+    private readonly open = false,
   ) {}
 
   /** One shard's second; `histogram` is only read during the call. */
@@ -84,10 +87,11 @@ export class TimelineMerger {
       return;
     }
     let p = this.pending.get(report.index);
-    if (!p) this.pending.set(report.index, (p = { requests: 0, successes: 0, failures: 0, histogram: null, reports: 0 }));
+    if (!p) this.pending.set(report.index, (p = { requests: 0, successes: 0, failures: 0, sent: 0, histogram: null, reports: 0 }));
     p.requests += report.requests;
     p.successes += report.successes;
     p.failures += report.failures;
+    p.sent += report.sent;
     if (histogram.totalCount > 0) (p.histogram ??= createLatencyHistogram()).add(histogram);
     p.reports++;
     if (p.reports === this.shards) this.flushUpTo(report.index);
@@ -106,7 +110,7 @@ export class TimelineMerger {
     }
   }
 
-  private finalize(index: number, counts: { requests: number; successes: number; failures: number }, histogram: Histogram): void {
+  private finalize(index: number, counts: { requests: number; successes: number; failures: number; sent: number }, histogram: Histogram): void {
     // A second with no answer at all still gets its point; only a trailing partial second without requests is left out.
     this.points.push({
       t_ms: Math.round(this.measureStartEpochMs() + index * 1000),
@@ -114,6 +118,7 @@ export class TimelineMerger {
       successes: counts.successes,
       failures: counts.failures,
       p95_ms: counts.successes > 0 ? histogram.getValueAtPercentile(95) / 1000 : 0,
+      ...(this.open ? { sent: counts.sent } : {}),
     });
     if (histogram.totalCount > 0) this.cumulative.add(histogram);
   }

@@ -101,6 +101,7 @@ const CATEGORY_COLORS: Record<ErrorCategory, string> = {
   body_too_large: '#17becf',
   invalid_response: '#7f7f7f',
   other: '#1f77b4',
+  dropped: '#2ca02c',
 };
 
 /** Error rate (%) of one category at one level. */
