@@ -57,6 +57,7 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Whether the schedule has no arrival left for this shard (requests_per_level, or past the duration). */
   #exhausted = false;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #idleResolve: (() => void) | null = null;
 
@@ -128,6 +129,7 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Frees the WASM histograms and timers. */
   dispose(): void {
     clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
     clearInterval(this.#ticker);
     for (const c of this.#connections) c.close();
     this.#recorder.dispose();
@@ -150,6 +152,7 @@ export class OpenLevelShard implements ConnectionOwner {
       this.#recorder.warmup();
     }
     this.#free.push(c);
+    this.#pumpIfDue(end);
     if (this.#exhausted && this.#inFlightCounted === 0 && !this.#stopped && this.#open.requests !== undefined) {
       // The last counted request of requests_per_level mode: the measured phase ends with it.
       this.#tEnd = end;
@@ -160,6 +163,7 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Sends every arrival that is due, then sleeps until the next one. */
   readonly #pump = (): void => {
     this.#timer = undefined;
+    this.#immediate = undefined;
     if (this.#stopped || this.#exhausted) return;
     const schedule = this.#schedule;
     const o = this.#open;
@@ -183,8 +187,22 @@ export class OpenLevelShard implements ConnectionOwner {
       now = performance.now();
     }
     // A timer, not a sleep: the due times come from t0, so a late timer makes no drift, only lag.
-    this.#timer = setTimeout(this.#pump, Math.max(0, Math.floor(this.#t0 + schedule.dueMs - now)));
+    // Timers count whole milliseconds: the last fraction of one is waited out by turns of the loop.
+    const wait = this.#t0 + schedule.dueMs - now;
+    if (wait < 1) {
+      this.#immediate = setImmediate(this.#pump);
+    } else {
+      this.#timer = setTimeout(this.#pump, Math.floor(wait));
+    }
   };
+
+  /** Sends the arrivals due by now, if any, between two timer wake-ups (a response just ended). */
+  #pumpIfDue(now: number): void {
+    if (this.#stopped || this.#exhausted || this.#t0 + this.#schedule.dueMs > now + EARLY_SEND_MS) return;
+    clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#pump();
+  }
 
   /** One arrival due at `due`: sent on a free connection (or a new one), or dropped at `maxInFlight`. */
   #arrive(due: number, counted: boolean): void {
@@ -219,6 +237,7 @@ export class OpenLevelShard implements ConnectionOwner {
   #halt(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
     clearInterval(this.#ticker);
     this.#inFlightAtEnd = this.#inFlightCounted;
     for (const c of this.#connections) {
