@@ -11,7 +11,8 @@ const rate = (x: number): string => fixed(x, 2);
 /** Columns of `<run_label>_summary_clean.csv`: units in the names, fixed precision, booleans as 0/1. */
 export const CLEAN_COLUMNS = columns<Row>([
   ['scenario', (r) => r.scenario],
-  ['concurrency', ({ l }) => l.concurrency],
+  // 0 for an open-loop level, whose key is target_rate_rps.
+  ['concurrency', ({ l }) => (l.target_rate_rps === undefined ? l.concurrency : 0)],
   ['requests', ({ l }) => l.requests],
   ['successes', ({ l }) => l.successes],
   ['failures', ({ l }) => l.failures],
@@ -28,6 +29,15 @@ export const CLEAN_COLUMNS = columns<Row>([
   ['slo_pass', ({ l }) => l.slo.pass],
   ['client_bound', ({ l }) => l.generator.client_bound],
   ['partial', ({ l }) => l.status === 'partial'],
+  // Open loop; 0 for closed levels.
+  ['target_rate_rps', ({ l }) => rate(l.target_rate_rps ?? 0)],
+  ['achieved_rate_rps', ({ l }) => rate(l.open_loop?.achieved_rate_rps ?? 0)],
+  ['dropped', ({ l }) => l.open_loop?.dropped ?? 0],
+  ['service_time_p50_ms', ({ l }) => ms(l.open_loop?.service_time_ms.p50 ?? 0)],
+  ['service_time_p95_ms', ({ l }) => ms(l.open_loop?.service_time_ms.p95 ?? 0)],
+  ['service_time_p99_ms', ({ l }) => ms(l.open_loop?.service_time_ms.p99 ?? 0)],
+  ['schedule_lag_p99_ms', ({ l }) => ms(l.open_loop?.schedule_lag_ms.p99 ?? 0)],
+  ['max_in_flight_seen', ({ l }) => l.open_loop?.max_in_flight_seen ?? 0],
 ]);
 
 /**
