@@ -77,10 +77,11 @@ export function canonicalJson(value: unknown): string {
  * What defines a scenario's workload, hashed: its name, the workload snapshot (URL with
  * credentials removed, method, header names, payload shape, levels, duration or request count,
  * warm-up, request timeout, challenge id) and the target's start command, ready URL and `env`.
- * Repetitions are left out: they change how often a level is measured, not what one measures.
+ * Repetitions are left out: they change how often a level is measured, not what one measures;
+ * so is a Poisson schedule's seed (drawn anew each run unless set): the same rates give the same load.
  */
 export function workloadIdentity(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start']): unknown {
-  const { repetitions: _repetitions, ...workload } = scenario.workload;
+  const { repetitions: _repetitions, seed: _seed, ...workload } = scenario.workload;
   return {
     scenario: scenario.name,
     workload,
