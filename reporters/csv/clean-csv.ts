@@ -29,7 +29,10 @@ export const CLEAN_COLUMNS = columns<Row>([
   ['slo_pass', ({ l }) => l.slo.pass],
   ['client_bound', ({ l }) => l.generator.client_bound],
   ['partial', ({ l }) => l.status === 'partial'],
-  // Open loop; 0 for closed levels.
+]);
+
+/** Columns added when the run has open-loop levels (`arrival_rates`); 0 for its closed levels. */
+export const CLEAN_OPEN_LOOP_COLUMNS = columns<Row>([
   ['target_rate_rps', ({ l }) => rate(l.target_rate_rps ?? 0)],
   ['achieved_rate_rps', ({ l }) => rate(l.open_loop?.achieved_rate_rps ?? 0)],
   ['dropped', ({ l }) => l.open_loop?.dropped ?? 0],
@@ -42,11 +45,13 @@ export const CLEAN_COLUMNS = columns<Row>([
 
 /**
  * The clean summary: measured levels only, sorted by scenario then concurrency, fixed precision
- * (3 decimals for ms and seconds, 2 for rates and percentages), every cell numeric but the name. Pure.
+ * (3 decimals for ms and seconds, 2 for rates and percentages), every cell numeric but the name;
+ * the open-loop columns follow when the run has open-loop levels. Pure.
  */
 export function formatCleanSummaryCsv(summary: RunSummary): string {
   const rows = summary.scenarios
     .flatMap((s) => measuredLevels(s).map((l) => ({ scenario: s.name, l })))
     .sort((a, b) => (a.scenario < b.scenario ? -1 : a.scenario > b.scenario ? 1 : a.l.concurrency - b.l.concurrency));
-  return formatCsv(CLEAN_COLUMNS, rows, 'bits');
+  const open = rows.some((r) => r.l.open_loop !== undefined);
+  return formatCsv(open ? [...CLEAN_COLUMNS, ...CLEAN_OPEN_LOOP_COLUMNS] : CLEAN_COLUMNS, rows, 'bits');
 }
