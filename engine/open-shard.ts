@@ -57,7 +57,6 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Whether the schedule has no arrival left for this shard (requests_per_level, or past the duration). */
   #exhausted = false;
   #timer: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #idleResolve: (() => void) | null = null;
 
@@ -129,7 +128,6 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Frees the WASM histograms and timers. */
   dispose(): void {
     clearTimeout(this.#timer);
-    if (this.#immediate) clearImmediate(this.#immediate);
     clearInterval(this.#ticker);
     for (const c of this.#connections) c.close();
     this.#recorder.dispose();
@@ -163,7 +161,6 @@ export class OpenLevelShard implements ConnectionOwner {
   /** Sends every arrival that is due, then sleeps until the next one. */
   readonly #pump = (): void => {
     this.#timer = undefined;
-    this.#immediate = undefined;
     if (this.#stopped || this.#exhausted) return;
     const schedule = this.#schedule;
     const o = this.#open;
@@ -187,20 +184,15 @@ export class OpenLevelShard implements ConnectionOwner {
       now = performance.now();
     }
     // A timer, not a sleep: the due times come from t0, so a late timer makes no drift, only lag.
-    // Timers count whole milliseconds: the last fraction of one is waited out by turns of the loop.
-    const wait = this.#t0 + schedule.dueMs - now;
-    if (wait < 1) {
-      this.#immediate = setImmediate(this.#pump);
-    } else {
-      this.#timer = setTimeout(this.#pump, Math.floor(wait));
-    }
+    // Timers count whole milliseconds and may fire up to one early: rounding up keeps them from
+    // firing before the due time, and costs no turns of the loop spent waiting (which cost a core).
+    this.#timer = setTimeout(this.#pump, Math.ceil(this.#t0 + schedule.dueMs - now));
   };
 
   /** Sends the arrivals due by now, if any, between two timer wake-ups (a response just ended). */
   #pumpIfDue(now: number): void {
     if (this.#stopped || this.#exhausted || this.#t0 + this.#schedule.dueMs > now + EARLY_SEND_MS) return;
     clearTimeout(this.#timer);
-    if (this.#immediate) clearImmediate(this.#immediate);
     this.#pump();
   }
 
@@ -237,7 +229,6 @@ export class OpenLevelShard implements ConnectionOwner {
   #halt(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (this.#immediate) clearImmediate(this.#immediate);
     clearInterval(this.#ticker);
     this.#inFlightAtEnd = this.#inFlightCounted;
     for (const c of this.#connections) {
