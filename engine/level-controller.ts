@@ -359,12 +359,14 @@ class LevelController {
     try {
       let sent = 0;
       let dropped = 0;
+      let scheduled = 0;
       let maxInFlightSeen = 0;
       let inFlightAtEnd = 0;
       for (const r of results) {
         const o = r.open!;
         sent += o.sent;
         dropped += o.dropped;
+        scheduled += o.scheduled;
         maxInFlightSeen += o.maxInFlightSeen;
         inFlightAtEnd += o.inFlightAtEnd;
         add(service, o.serviceHistogram);
@@ -379,6 +381,7 @@ class LevelController {
         max_in_flight: open.maxInFlight,
         sent,
         dropped,
+        scheduled,
         max_in_flight_seen: maxInFlightSeen,
         in_flight_at_end: inFlightAtEnd,
         service_time_ms: latencyFromHistogram(service),

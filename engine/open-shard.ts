@@ -54,6 +54,7 @@ export class OpenLevelShard implements ConnectionOwner {
   #inFlightCounted = 0;
   #maxInFlightSeen = 0;
   #inFlightAtEnd = 0;
+  #unsentAtEnd = 0;
   /** Whether the schedule has no arrival left for this shard (requests_per_level, or past the duration). */
   #exhausted = false;
   #timer: NodeJS.Timeout | undefined;
@@ -121,7 +122,8 @@ export class OpenLevelShard implements ConnectionOwner {
     const measured = this.#tEnd > 0;
     const result = this.#recorder.finish(measured, measured ? this.#timeOrigin + this.#tEnd : 0);
     for (const c of this.#connections) c.close();
-    result.open = { ...result.open!, maxInFlightSeen: this.#maxInFlightSeen, inFlightAtEnd: this.#inFlightAtEnd };
+    const open = result.open!;
+    result.open = { ...open, maxInFlightSeen: this.#maxInFlightSeen, inFlightAtEnd: this.#inFlightAtEnd, scheduled: open.sent + open.dropped + this.#unsentAtEnd };
     return result;
   }
 
@@ -228,6 +230,7 @@ export class OpenLevelShard implements ConnectionOwner {
 
   #halt(): void {
     this.#stopped = true;
+    this.#unsentAtEnd = this.#countUnsent();
     clearTimeout(this.#timer);
     clearInterval(this.#ticker);
     this.#inFlightAtEnd = this.#inFlightCounted;
@@ -235,6 +238,19 @@ export class OpenLevelShard implements ConnectionOwner {
       if (c.inFlight) c.fail(new LevelEndedError());
     }
     this.#checkIdle();
+  }
+
+  /** Counted arrivals due before the end that the pump never reached (the generator fell behind): they were not sent. */
+  #countUnsent(): number {
+    if (this.#exhausted || this.#tEnd <= 0) return 0;
+    const o = this.#open;
+    const schedule = this.#schedule;
+    const end = Math.min(this.#tEnd - this.#t0, o.durationMs !== undefined ? o.warmupMs + o.durationMs : Infinity);
+    let n = 0;
+    for (; schedule.dueMs < end && schedule.index < this.#endCounted; schedule.next()) {
+      if (schedule.dueMs >= o.warmupMs && schedule.index >= this.#firstCounted) n++;
+    }
+    return n;
   }
 
   #checkIdle(): void {

@@ -202,10 +202,10 @@ export class ShardRecorder {
     };
   }
 
-  /** The open-loop counts and histograms; `maxInFlightSeen` and `inFlightAtEnd` are the shard's to fill in. */
+  /** The open-loop counts and histograms; `scheduled`, `maxInFlightSeen` and `inFlightAtEnd` are the shard's to fill in. */
   #openResult(): OpenShardResult {
     const open = this.#open!;
-    return { sent: open.sent, dropped: open.dropped, maxInFlightSeen: 0, inFlightAtEnd: 0, serviceHistogram: encodeHistogram(open.service), lagHistogram: encodeHistogram(open.lag) };
+    return { sent: open.sent, dropped: open.dropped, scheduled: 0, maxInFlightSeen: 0, inFlightAtEnd: 0, serviceHistogram: encodeHistogram(open.service), lagHistogram: encodeHistogram(open.lag) };
   }
 
   /** Frees the WASM histograms. */

@@ -99,6 +99,8 @@ export interface OpenShardResult {
   sent: number;
   /** Counted arrivals not sent because `maxInFlight` requests were outstanding. */
   dropped: number;
+  /** Counted arrivals the schedule had due in the measured window: sent, dropped, or not reached by a late generator. */
+  scheduled: number;
   /** Most requests outstanding at once during the measured phase. */
   maxInFlightSeen: number;
   /** Counted requests still outstanding when the level ended (aborted, not counted). */

@@ -85,6 +85,12 @@ export interface OpenLoopFigures {
   sent: number;
   /** Counted arrivals not sent since max_in_flight requests were outstanding; also `errors.dropped`, and in the error rate. */
   dropped: number;
+  /**
+   * Counted arrivals the schedule had due in the measured window (sent, dropped, or never reached
+   * by a generator that fell behind). `min_achieved_rate_pct` judges sent / scheduled, so that a
+   * Poisson level's own randomness is not taken for a shortfall.
+   */
+  scheduled: number;
   /** Most requests outstanding at once (with generator threads: the sum of each thread's most, an upper bound). */
   max_in_flight_seen: number;
   /** Counted requests still outstanding when the level ended: aborted, not counted in requests. */

@@ -62,6 +62,7 @@ export const openLoopSchema = z.object({
   max_in_flight: z.number().int().positive(),
   sent: count,
   dropped: count,
+  scheduled: count,
   max_in_flight_seen: count,
   in_flight_at_end: count,
   service_time_ms: latencySchema,

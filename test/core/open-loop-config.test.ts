@@ -67,7 +67,8 @@ describe('open-loop SLOs', () => {
     throughput_rps: achieved,
     requests,
     successes: requests - dropped,
-    open_loop: { target_rate_rps: 100, achieved_rate_rps: achieved, dropped },
+    // 10 s at 100 req/s: 1,000 arrivals due.
+    open_loop: { target_rate_rps: 100, achieved_rate_rps: achieved, dropped, sent: achieved * 10, scheduled: 1000 },
   });
 
   it('fails a level whose achieved rate is below min_achieved_rate_pct, or that dropped more than max_dropped_pct', () => {
