@@ -77,8 +77,8 @@ export function openLoopFindings(levels: MeasuredLevel[]): OpenLoopFindings {
     const o = l.open_loop;
     if (!o) continue;
     const prev = levels[i - 1];
-    if (o.achieved_rate_rps < o.target_rate_rps * OPEN_SATURATION_RATIO) {
-      saturation = { rate_rps: o.target_rate_rps, reason: `achieved ${o.achieved_rate_rps.toFixed(1)} req/s, below ${OPEN_SATURATION_RATIO * 100} % of the target` };
+    if (o.sent < o.scheduled * OPEN_SATURATION_RATIO) {
+      saturation = { rate_rps: o.target_rate_rps, reason: `${o.sent} of the ${o.scheduled} arrivals due were sent (${o.achieved_rate_rps.toFixed(1)} req/s achieved), below ${OPEN_SATURATION_RATIO * 100} %` };
     } else if (l.throughput_rps < o.target_rate_rps * OPEN_SATURATION_RATIO) {
       saturation = { rate_rps: o.target_rate_rps, reason: `${l.throughput_rps.toFixed(1)} successful req/s, below ${OPEN_SATURATION_RATIO * 100} % of the offered rate` };
     } else if (prev && prev.latency_ms.p95 > 0 && l.latency_ms.p95 > prev.latency_ms.p95 * OPEN_LATENCY_BLOWUP) {
