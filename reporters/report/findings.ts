@@ -54,8 +54,8 @@ export interface OpenLoopFindings {
   /** Highest offered rate meeting every SLO check ("capacity at the SLO"); undefined when none does. */
   capacity: { rate_rps: number; achieved_rps: number; throughput_rps: number; p95_ms: number } | undefined;
   /**
-   * Lowest offered rate the system did not keep up with: fewer successes than {@link OPEN_SATURATION_RATIO}
-   * of the offered rate, arrivals dropped, or p95 more than {@link OPEN_LATENCY_BLOWUP} times the previous rate's.
+   * Lowest offered rate the system did not keep up with: fewer than {@link OPEN_SATURATION_RATIO} of the due
+   * arrivals sent, or of the sent requests answered with success, or p95 more than {@link OPEN_LATENCY_BLOWUP} times the previous rate's.
    */
   saturation: { rate_rps: number; reason: string } | undefined;
   /** Offered rates with dropped arrivals, and how many. */
@@ -79,8 +79,8 @@ export function openLoopFindings(levels: MeasuredLevel[]): OpenLoopFindings {
     const prev = levels[i - 1];
     if (o.sent < o.scheduled * OPEN_SATURATION_RATIO) {
       saturation = { rate_rps: o.target_rate_rps, reason: `${o.sent} of the ${o.scheduled} arrivals due were sent (${o.achieved_rate_rps.toFixed(1)} req/s achieved), below ${OPEN_SATURATION_RATIO * 100} %` };
-    } else if (l.throughput_rps < o.target_rate_rps * OPEN_SATURATION_RATIO) {
-      saturation = { rate_rps: o.target_rate_rps, reason: `${l.throughput_rps.toFixed(1)} successful req/s, below ${OPEN_SATURATION_RATIO * 100} % of the offered rate` };
+    } else if (l.successes < o.sent * OPEN_SATURATION_RATIO) {
+      saturation = { rate_rps: o.target_rate_rps, reason: `${l.successes} of the ${o.sent} requests sent succeeded (${l.throughput_rps.toFixed(1)} req/s), below ${OPEN_SATURATION_RATIO * 100} %` };
     } else if (prev && prev.latency_ms.p95 > 0 && l.latency_ms.p95 > prev.latency_ms.p95 * OPEN_LATENCY_BLOWUP) {
       saturation = { rate_rps: o.target_rate_rps, reason: `p95 ${l.latency_ms.p95.toFixed(1)} ms, over ${OPEN_LATENCY_BLOWUP} x the ${prev.latency_ms.p95.toFixed(1)} ms at ${prev.concurrency} req/s` };
     }

@@ -162,7 +162,7 @@ function openFindingItems(s: ScenarioSummary, f: ScenarioFindings, o: OpenLoopFi
   items.push(
     o.saturation
       ? `**Saturation** at ${o.saturation.rate_rps} req/s: ${o.saturation.reason}.`
-      : `**Saturation**: not reached; at every offered rate the system kept up (successes ≥ ${OPEN_SATURATION_RATIO * 100} % of the rate, nothing grew ${OPEN_LATENCY_BLOWUP}-fold). Extend \`arrival_rates\` to find it.`,
+      : `**Saturation**: not reached; at every offered rate the system kept up (≥ ${OPEN_SATURATION_RATIO * 100} % of the due arrivals sent and of those answered with success, p95 never grew ${OPEN_LATENCY_BLOWUP}-fold). Extend \`arrival_rates\` to find it.`,
   );
   if (o.dropped.length) {
     items.push(`**Dropped arrivals** (not sent: \`max_in_flight\` requests were outstanding; counted in the error rate): ${o.dropped.map((d) => `${n0(d.dropped)} at ${d.rate_rps} req/s`).join(', ')}.`);
