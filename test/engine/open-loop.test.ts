@@ -72,9 +72,10 @@ describe('open-loop levels', () => {
       expect(decodeHistogram(o.schedule_lag_histogram).totalCount).toBe(o.sent);
       expect(decodeHistogram(o.service_histogram).totalCount).toBe(r.successes);
       if (rate === 1000) {
-        // Lag is the generator's own timing: 2 ms when the machine has a core to spare. When other work keeps the load
-        // average above the core count, the OS deschedules the process now and then and only a looser bound is fair.
-        const busy = loadavg()[0]! >= availableParallelism();
+        // Lag is the generator's own timing: 2 ms when the machine has a whole core to spare (the 1-minute load average at
+        // least one below the core count). Otherwise the OS deschedules the process now and then (the 5 ms server and
+        // other work share the cores) and only a looser bound is fair.
+        const busy = availableParallelism() - loadavg()[0]! < 1;
         expect(o.schedule_lag_ms.p99, `schedule lag p99 at 1,000 req/s (load average ${loadavg()[0]!.toFixed(1)})`).toBeLessThan(busy ? 10 : 2);
       }
       // The timeline's achieved rate per second adds up to what was sent.
