@@ -18,8 +18,8 @@ function burn(ms: number): void {
 }
 
 describe('client_bound thresholds', () => {
-  it('defaults to the documented 90 % of a core and 20 ms of event-loop delay p99', () => {
-    expect(CLIENT_BOUND_LIMITS).toEqual({ cpuPct: 90, eventLoopP99Ms: 20 });
+  it('defaults to the documented 90 % of a core, 20 ms of event-loop delay p99 and 5 ms of open-loop schedule lag p99', () => {
+    expect(CLIENT_BOUND_LIMITS).toEqual({ cpuPct: 90, eventLoopP99Ms: 20, scheduleLagP99Ms: 5 });
   });
 
   it('does not call a level with 5-20 ms of event-loop delay and little CPU client-bound (a shared machine, not a saturated client)', () => {
