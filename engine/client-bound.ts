@@ -9,6 +9,8 @@ export interface ClientBoundLimits {
   cpuPct: number;
   /** Event-loop delay p99, ms. */
   eventLoopP99Ms: number;
+  /** Open loop: schedule lag p99 (actual send - due time), ms. */
+  scheduleLagP99Ms: number;
 }
 
 /**
@@ -16,7 +18,15 @@ export interface ClientBoundLimits {
  * gateway on 2 cores), a generator at 5 % CPU still sees 5-10 ms of scheduling delay, which is a note
  * ("generator delayed"), not a ceiling of the client.
  */
-export const CLIENT_BOUND_LIMITS: Readonly<ClientBoundLimits> = Object.freeze({ cpuPct: 90, eventLoopP99Ms: 20 });
+export const CLIENT_BOUND_LIMITS: Readonly<ClientBoundLimits> = Object.freeze({ cpuPct: 90, eventLoopP99Ms: 20, scheduleLagP99Ms: 5 });
+
+/**
+ * Whether an open-loop level's requests left late: schedule lag p99 above the limit means the
+ * generator did not keep the schedule, so its latencies partly time the generator. Pure.
+ */
+export function isScheduleLate(scheduleLagP99Ms: number, limits: ClientBoundLimits = CLIENT_BOUND_LIMITS): boolean {
+  return scheduleLagP99Ms > limits.scheduleLagP99Ms;
+}
 
 /** Whether the generator was the bottleneck of a level: CPU at or above the limit, or event-loop delay p99 above it. Pure. */
 export function isClientBound(cpuPct: number, eventLoopP99Ms: number, limits: ClientBoundLimits = CLIENT_BOUND_LIMITS): boolean {

@@ -55,6 +55,8 @@ export class Connection implements ResponseHandler {
   counted = false;
   /** Requests this connection has been given (a payload function's `iteration`). */
   iteration = 0;
+  /** Open loop: when the request in flight was due by the schedule (`performance.now()` clock). */
+  due = 0;
 
   readonly #endpoint: ConnectionEndpoint;
   readonly #owner: ConnectionOwner;

@@ -4,16 +4,42 @@
  * this event loop, or one per generator thread).
  */
 import { performance } from 'node:perf_hooks';
-import { CLIENT_BOUND_LIMITS, type ClientBoundLimits } from './client-bound.ts';
+import type { Histogram } from 'hdr-histogram-js';
+import { WHOLE_SCHEDULE, arrivalPartitionProblem, splitPartition, type ArrivalPartition, type ArrivalProcess } from './arrival-schedule.ts';
+import { CLIENT_BOUND_LIMITS, isScheduleLate, type ClientBoundLimits } from './client-bound.ts';
 import { GeneratorLoadMeter } from './generator-load.ts';
-import { createLatencyHistogram, encodeHistogram, initHistograms } from './histogram.ts';
+import { createLatencyHistogram, decodeHistogramWasm, encodeHistogram, initHistograms } from './histogram.ts';
 import { TimelineMerger, mergeShardCounts } from './level-merge.ts';
+import { OpenLevelShard } from './open-shard.ts';
 import { LevelShard } from './shard.ts';
-import type { ShardHandle, ShardPlan } from './shard-types.ts';
+import type { OpenShardPlan, ShardHandle, ShardPlan, ShardResult } from './shard-types.ts';
 import { errorRatePct, latencyFromHistogram, throughputRps } from './stats.ts';
 import { threadShard } from './thread-shard.ts';
 import { resolveGeneratorThreads, splitEvenly } from './thread-policy.ts';
-import type { CheckResponse, GeneratorLoad, LevelMeasurement, PayloadContext, ProgressEvent, RawSink } from './types.ts';
+import type { CheckResponse, GeneratorLoad, LevelMeasurement, OpenLoopFigures, PayloadContext, ProgressEvent, RawSink } from './types.ts';
+
+/**
+ * An open-loop level: requests arrive by a schedule at `rateRps`, whatever the answers do, rather
+ * than from `concurrency` closed-loop connections. The level's `concurrency` is then its key only
+ * (set it to the rate).
+ */
+export interface OpenLevelPlan {
+  /** Arrivals per second of the global schedule. */
+  rateRps: number;
+  /** `constant` (evenly spaced, the default) or `poisson` (seeded exponential gaps). */
+  arrivals: ArrivalProcess;
+  /** Seed of a Poisson schedule: the same rate and seed give the same schedule everywhere. */
+  seed: number;
+  /** Requests outstanding at most (over all generator threads); an arrival beyond them is dropped. */
+  maxInFlight: number;
+  /**
+   * The part of the global schedule this run sends: arrivals i (0-based) with
+   * `i % partition.count === partition.index - 1` (`index` is 1-based). N runs with the same rate,
+   * seed and start, partitions 1..N of N, send the whole schedule between them, each arrival once.
+   * Default: the whole schedule. Generator threads split this part again the same way.
+   */
+  partition?: ArrivalPartition;
+}
 
 /** Everything the engine needs to run one concurrency level. Built once per level by the scenario. */
 export interface LevelPlan {
@@ -51,7 +77,12 @@ export interface LevelPlan {
   firstWorker?: number;
   /** Keep each timeline second's HDR histogram (encoded) in its point, so that timelines of several generators merge exactly. */
   timelineHistograms?: boolean;
+  /** Set for an open-loop level (see {@link OpenLevelPlan}). */
+  open?: OpenLevelPlan;
 }
+
+/** Generator threads of an open level start their schedule this long after the level does, so that every thread has its start message by t0. */
+const THREAD_T0_LEAD_MS = 50;
 
 const PROGRESS_CHECK_MS = 250;
 /** Starting a thread loads the engine (and tsx from the sources): well under a second, unless something is wrong. */
@@ -65,13 +96,25 @@ const THREAD_READY_TIMEOUT_MS = 30_000;
  */
 export async function runLevel(plan: LevelPlan): Promise<LevelMeasurement> {
   await initHistograms();
-  const threads = resolveGeneratorThreads(plan);
+  const open = plan.open;
+  if (open) {
+    const problem = openLevelProblem(open);
+    if (problem) throw new Error(problem);
+  }
+  const threads = resolveGeneratorThreads(open ? { ...plan, concurrency: open.maxInFlight, rateRps: open.rateRps } : plan);
   const controller = new LevelController(plan, threads);
   try {
     return await controller.execute();
   } finally {
     await controller.dispose();
   }
+}
+
+/** Why an open-loop plan cannot run, or undefined. Pure. */
+export function openLevelProblem(open: OpenLevelPlan): string | undefined {
+  if (!(open.rateRps > 0) || !Number.isFinite(open.rateRps)) return `arrival rate: found ${open.rateRps}, expected a positive number of requests per second`;
+  if (!Number.isSafeInteger(open.maxInFlight) || open.maxInFlight < 1) return `max_in_flight: found ${open.maxInFlight}, expected a whole number, 1 or more`;
+  return open.partition ? arrivalPartitionProblem(open.partition) : undefined;
 }
 
 type ShardOutcome = Awaited<ShardHandle['done']>;
@@ -88,6 +131,8 @@ class LevelController {
   #partial = false;
   #stopped = false;
   #timers: NodeJS.Timeout[] = [];
+  /** Open loop: when the measured phase starts by the schedule (t0 + warm-up), ms since the epoch. */
+  #plannedMeasureEpochMs = 0;
   #lastProgress = { t: 0, requests: 0 };
   /** Raw chunks from generator threads, written one after the other. */
   #rawChain: Promise<void> = Promise.resolve();
@@ -95,11 +140,24 @@ class LevelController {
   constructor(plan: LevelPlan, threads: number) {
     this.#plan = plan;
     this.#threads = threads;
-    this.#timeline = new TimelineMerger(threads, () => this.#measureEpochMs, plan.timelineHistograms === true);
-    const connections = splitEvenly(plan.concurrency, threads);
-    const requests = plan.requestsPerLevel === undefined ? undefined : splitEvenly(plan.requestsPerLevel, threads);
+    this.#timeline = new TimelineMerger(threads, () => this.#measureEpochMs, plan.timelineHistograms === true, plan.open !== undefined);
+    const open = plan.open;
+    // An open level splits its schedule and its max_in_flight over the threads; a closed one its connections.
+    const connections = splitEvenly(open ? 0 : plan.concurrency, threads);
+    const requests = plan.requestsPerLevel === undefined || open ? undefined : splitEvenly(plan.requestsPerLevel, threads);
+    const parts = open ? splitPartition(open.partition ?? WHOLE_SCHEDULE, threads) : [];
+    const inFlight = open ? splitEvenly(open.maxInFlight, threads) : [];
     let firstWorker = plan.firstWorker ?? 0;
     connections.forEach((n, i) => {
+      const openPlan: OpenShardPlan | undefined = open && {
+        rateRps: open.rateRps,
+        arrivals: open.arrivals,
+        seed: open.seed,
+        partition: parts[i]!,
+        maxInFlight: inFlight[i]!,
+        warmupMs: plan.warmupSeconds * 1000,
+        ...(plan.requestsPerLevel !== undefined ? { requests: plan.requestsPerLevel } : { durationMs: (plan.durationSeconds ?? 0) * 1000 }),
+      };
       const shardPlan: ShardPlan = {
         scenario: plan.scenario,
         levelConcurrency: plan.levelConcurrency ?? plan.concurrency,
@@ -114,8 +172,10 @@ class LevelController {
         maxBodyBytes: plan.maxBodyBytes,
         requests: requests?.[i],
         raw: plan.raw !== undefined,
+        ...(openPlan ? { open: openPlan } : {}),
       };
-      firstWorker += n;
+      // Open loop: each thread numbers its connections from its own block, so raw `worker` numbers stay distinct.
+      firstWorker += open ? inFlight[i]! : n;
       this.#shards.push(threads === 1 ? this.#localShard(shardPlan) : this.#threadShard(shardPlan));
     });
   }
@@ -123,7 +183,8 @@ class LevelController {
   #localShard(shardPlan: ShardPlan): ShardHandle {
     const plan = this.#plan;
     const sink = plan.raw;
-    const shard = new LevelShard(
+    const Shard = shardPlan.open ? OpenLevelShard : LevelShard;
+    const shard = new Shard(
       shardPlan,
       {
         raw: sink ? (chunk) => sink.write(chunk) : undefined,
@@ -135,7 +196,7 @@ class LevelController {
     );
     return {
       ready: Promise.resolve(),
-      start: () => shard.start(),
+      start: (epochMs) => shard.start(epochMs - performance.timeOrigin),
       measure: (epochMs) => shard.beginMeasure(epochMs - performance.timeOrigin),
       stop: () => shard.stop(),
       counters: () => shard.counters(),
@@ -182,14 +243,18 @@ class LevelController {
 
     const tStart = performance.now();
     this.#startEpochMs = performance.timeOrigin + tStart;
+    // An open schedule's t0, the same for every shard: a little ahead when threads must hear of it first.
+    const t0Epoch = this.#startEpochMs + (plan.open && this.#threads > 1 ? THREAD_T0_LEAD_MS : 0);
+    if (plan.open) this.#plannedMeasureEpochMs = t0Epoch + plan.warmupSeconds * 1000;
     if (plan.signal?.aborted) onAbort();
     // Without a warm-up the first requests are already measured: the phase starts before them.
-    if (plan.warmupSeconds > 0) {
-      this.#timers.push(setTimeout(() => this.#beginMeasure(), plan.warmupSeconds * 1000));
+    const warmupMs = plan.open ? this.#plannedMeasureEpochMs - this.#startEpochMs : plan.warmupSeconds * 1000;
+    if (warmupMs > 0) {
+      this.#timers.push(setTimeout(() => this.#beginMeasure(), warmupMs));
     } else {
       this.#beginMeasure();
     }
-    for (const s of this.#shards) s.start();
+    for (const s of this.#shards) s.start(t0Epoch);
     this.#timers.push(setInterval(() => this.#maybeProgress(), PROGRESS_CHECK_MS));
     this.#maybeProgress();
 
@@ -209,10 +274,13 @@ class LevelController {
   #beginMeasure(): void {
     if (this.#stopped) return;
     this.#measuring = true;
-    this.#measureEpochMs = performance.timeOrigin + performance.now();
+    const now = performance.timeOrigin + performance.now();
+    // Open loop: the window is the schedule's, whenever this timer fired; the shards count by it.
+    this.#measureEpochMs = this.#plan.open ? this.#plannedMeasureEpochMs : now;
     for (const s of this.#shards) s.measure(this.#measureEpochMs);
     if (this.#plan.requestsPerLevel === undefined) {
-      this.#timers.push(setTimeout(() => this.#stop(), (this.#plan.durationSeconds ?? 0) * 1000));
+      const end = this.#measureEpochMs + (this.#plan.durationSeconds ?? 0) * 1000;
+      this.#timers.push(setTimeout(() => this.#stop(), Math.max(0, end - now)));
     }
   }
 
@@ -238,6 +306,7 @@ class LevelController {
     plan.onProgress({
       scenario: plan.scenario,
       concurrency: plan.concurrency,
+      ...(plan.open ? { target_rate_rps: plan.open.rateRps } : {}),
       phase: this.#measuring ? 'measure' : 'warmup',
       elapsed_s: Math.round(((this.#measuring ? nowEpoch - this.#measureEpochMs : nowEpoch - this.#startEpochMs) / 1000) * 10) / 10,
       total_s: this.#measuring ? plan.durationSeconds : plan.warmupSeconds,
@@ -257,6 +326,8 @@ class LevelController {
       for (const o of outcomes) histogram.add(o.histogram);
       const durationS = this.#measuring && merged.endEpochMs > 0 ? Math.max(0, merged.endEpochMs - this.#measureEpochMs) / 1000 : 0;
       const failures = merged.requests - merged.successes;
+      const openLoop = plan.open ? this.#openFigures(outcomes.map((o) => o.result), durationS) : undefined;
+      if (openLoop && isScheduleLate(openLoop.schedule_lag_ms.p99, plan.clientBound ?? CLIENT_BOUND_LIMITS)) generator.client_bound = true;
       return {
         scenario: plan.scenario,
         concurrency: plan.levelConcurrency ?? plan.concurrency,
@@ -276,10 +347,60 @@ class LevelController {
         timeline: this.#measuring ? this.#timeline.timeline() : [],
         generator,
         partial: this.#partial,
+        ...(openLoop ? { open_loop: openLoop } : {}),
       };
     } finally {
       histogram.destroy();
       for (const o of outcomes) o.histogram.destroy();
+    }
+  }
+
+  /** The open-loop figures of the shards, added up: counts, and the service-time and lag histograms merged. */
+  #openFigures(results: ShardResult[], durationS: number): OpenLoopFigures {
+    const open = this.#plan.open!;
+    const service = createLatencyHistogram();
+    const lag = createLatencyHistogram();
+    const add = (into: Histogram, encoded: string): void => {
+      const h = decodeHistogramWasm(encoded);
+      into.add(h);
+      h.destroy();
+    };
+    try {
+      let sent = 0;
+      let dropped = 0;
+      let scheduled = 0;
+      let maxInFlightSeen = 0;
+      let inFlightAtEnd = 0;
+      for (const r of results) {
+        const o = r.open!;
+        sent += o.sent;
+        dropped += o.dropped;
+        scheduled += o.scheduled;
+        maxInFlightSeen += o.maxInFlightSeen;
+        inFlightAtEnd += o.inFlightAtEnd;
+        add(service, o.serviceHistogram);
+        add(lag, o.lagHistogram);
+      }
+      return {
+        target_rate_rps: open.rateRps,
+        achieved_rate_rps: durationS > 0 ? sent / durationS : 0,
+        arrivals: open.arrivals,
+        ...(open.arrivals === 'poisson' ? { seed: open.seed } : {}),
+        ...(open.partition && open.partition.count > 1 ? { partition: { ...open.partition } } : {}),
+        max_in_flight: open.maxInFlight,
+        sent,
+        dropped,
+        scheduled,
+        max_in_flight_seen: maxInFlightSeen,
+        in_flight_at_end: inFlightAtEnd,
+        service_time_ms: latencyFromHistogram(service),
+        schedule_lag_ms: latencyFromHistogram(lag),
+        service_histogram: encodeHistogram(service),
+        schedule_lag_histogram: encodeHistogram(lag),
+      };
+    } finally {
+      service.destroy();
+      lag.destroy();
     }
   }
 

@@ -56,6 +56,7 @@ interface PendingSecond {
   requests: number;
   successes: number;
   failures: number;
+  sent: number;
   histogram: Histogram | null;
   reports: number;
 }
@@ -76,6 +77,8 @@ export class TimelineMerger {
     private readonly measureStartEpochMs: () => number,
     /** Keep each second's histogram, encoded, in its point (for an exact merge of several generators' timelines). */
     private readonly keepHistograms = false,
+    /** Open loop: the points carry the arrivals sent per second. */
+    private readonly open = false,
   ) {}
 
   /** One shard's second; `histogram` is only read during the call. */
@@ -86,10 +89,11 @@ export class TimelineMerger {
       return;
     }
     let p = this.pending.get(report.index);
-    if (!p) this.pending.set(report.index, (p = { requests: 0, successes: 0, failures: 0, histogram: null, reports: 0 }));
+    if (!p) this.pending.set(report.index, (p = { requests: 0, successes: 0, failures: 0, sent: 0, histogram: null, reports: 0 }));
     p.requests += report.requests;
     p.successes += report.successes;
     p.failures += report.failures;
+    p.sent += report.sent;
     if (histogram.totalCount > 0) (p.histogram ??= createLatencyHistogram()).add(histogram);
     p.reports++;
     if (p.reports === this.shards) this.flushUpTo(report.index);
@@ -108,7 +112,7 @@ export class TimelineMerger {
     }
   }
 
-  private finalize(index: number, counts: { requests: number; successes: number; failures: number }, histogram: Histogram): void {
+  private finalize(index: number, counts: { requests: number; successes: number; failures: number; sent: number }, histogram: Histogram): void {
     // A second with no answer at all still gets its point; only a trailing partial second without requests is left out.
     this.points.push({
       t_ms: Math.round(this.measureStartEpochMs() + index * 1000),
@@ -117,6 +121,7 @@ export class TimelineMerger {
       failures: counts.failures,
       p95_ms: counts.successes > 0 ? histogram.getValueAtPercentile(95) / 1000 : 0,
       ...(this.keepHistograms ? { histogram: encodeHistogram(histogram) } : {}),
+      ...(this.open ? { sent: counts.sent } : {}),
     });
     if (histogram.totalCount > 0) this.cumulative.add(histogram);
   }

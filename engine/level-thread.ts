@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ThreadLoadMeter } from './generator-load.ts';
 import { encodeHistogram, initHistograms } from './histogram.ts';
+import { OpenLevelShard } from './open-shard.ts';
 import { LevelShard } from './shard.ts';
 import type { ShardPlan } from './shard-types.ts';
 import type { FromThread, ToThread } from './thread-messages.ts';
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
   // Raw chunks go to the main thread, which writes them; at most RAW_CREDITS are unacknowledged.
   let credits = RAW_CREDITS;
   let creditWaiters: (() => void)[] = [];
-  const shard = new LevelShard(plan, {
+  const Shard = plan.open ? OpenLevelShard : LevelShard;
+  const shard = new Shard(plan, {
     raw: (chunk) => {
       credits--;
       post({ type: 'raw', chunk }, [chunk.buffer as ArrayBuffer]);
@@ -40,7 +42,8 @@ async function main(): Promise<void> {
       case 'start':
         load.start();
         counters = setInterval(() => post({ type: 'counters', counters: shard.counters() }), COUNTERS_INTERVAL_MS);
-        shard.start();
+        // An open schedule's t0, on this thread's clock: every thread follows the same schedule.
+        shard.start(m.epochMs - performance.timeOrigin);
         break;
       case 'measure':
         // The main thread's measure start, on this thread's clock: every shard counts the same window.

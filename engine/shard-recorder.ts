@@ -6,9 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
-import { HIGHEST_TRACKABLE_US, createLatencyHistogram } from './histogram.ts';
+import { HIGHEST_TRACKABLE_US, createLatencyHistogram, encodeHistogram } from './histogram.ts';
 import { RawRowEncoder } from './raw-rows.ts';
-import type { SecondReport, ShardCounters, ShardHooks, ShardPlan, ShardResult } from './shard-types.ts';
+import type { OpenShardResult, SecondReport, ShardCounters, ShardHooks, ShardPlan, ShardResult } from './shard-types.ts';
 import { ERROR_CATEGORIES, ERROR_SAMPLE_LENGTH, MAX_ERROR_SAMPLE_SOURCE_LENGTH, type ErrorCategory } from './types.ts';
 
 const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
@@ -18,6 +18,17 @@ const MAX_ERROR_SAMPLES_PER_CATEGORY = 3;
  * plus a tick (≤ 100 ms) and the write. One write per interval, never one per row.
  */
 export const RAW_FLUSH_INTERVAL_MS = 500;
+
+/** A duration in ms as a histogram value in µs (1 µs to the histogram's top). */
+const toUs = (ms: number): number => Math.min(HIGHEST_TRACKABLE_US, Math.max(1, Math.round(ms * 1000)));
+
+/** What an open-loop shard records besides a closed loop's figures. */
+interface OpenFigures {
+  service: Histogram;
+  lag: Histogram;
+  sent: number;
+  dropped: number;
+}
 
 const CATEGORY_INDEX: ReadonlyMap<ErrorCategory, number> = new Map(ERROR_CATEGORIES.map((c, i) => [c, i] as const));
 
@@ -40,14 +51,16 @@ export class ShardRecorder {
   #warmupRequests = 0;
   #tMeasure = 0;
   #secIndex = 0;
-  #sec: SecondReport = { index: 0, requests: 0, successes: 0, failures: 0 };
+  #sec: SecondReport = { index: 0, requests: 0, successes: 0, failures: 0, sent: 0 };
   #rawBlocked: Promise<void> | null = null;
+  readonly #open: OpenFigures | null;
   /** When raw rows were last handed out (`performance.now()`). */
   #lastRawFlush = 0;
 
-  constructor(plan: Pick<ShardPlan, 'scenario' | 'levelConcurrency' | 'raw'>, hooks: ShardHooks) {
+  constructor(plan: Pick<ShardPlan, 'scenario' | 'levelConcurrency' | 'raw' | 'open'>, hooks: ShardHooks) {
     this.#hooks = hooks;
     this.#rows = plan.raw ? new RawRowEncoder(plan.scenario, plan.levelConcurrency) : null;
+    this.#open = plan.open ? { service: createLatencyHistogram(), lag: createLatencyHistogram(), sent: 0, dropped: 0 } : null;
   }
 
   /**
@@ -67,7 +80,7 @@ export class ShardRecorder {
   beginMeasure(tMeasure: number): void {
     this.#tMeasure = tMeasure;
     this.#secIndex = 0;
-    this.#sec = { index: 0, requests: 0, successes: 0, failures: 0 };
+    this.#sec = { index: 0, requests: 0, successes: 0, failures: 0, sent: 0 };
     this.#secondHistogram.reset();
   }
 
@@ -83,7 +96,7 @@ export class ShardRecorder {
   record(worker: number, start: number, end: number, status: number, category: ErrorCategory | undefined, message: string): void {
     const index = Math.floor((end - this.#tMeasure) / 1000);
     if (index !== this.#secIndex) this.#rollTo(index);
-    const latencyUs = Math.min(HIGHEST_TRACKABLE_US, Math.max(1, Math.round((end - start) * 1000)));
+    const latencyUs = toUs(end - start);
     this.#requests++;
     this.#sec.requests++;
     this.#statusCounts[status < 1000 ? status : 0]!++;
@@ -103,6 +116,44 @@ export class ShardRecorder {
       rows.row(worker, Math.round(this.#timeOrigin + end), latencyUs, status, category);
       if (rows.full) this.#flushRaw();
     }
+  }
+
+  /**
+   * Open loop: a counted request ended at `end`. Its latency is counted from `due`, the time the
+   * schedule meant it to leave (so that a stall delays every arrival it held up), its service
+   * time from `send`, when it actually left.
+   */
+  recordOpen(worker: number, due: number, send: number, end: number, status: number, category: ErrorCategory | undefined, message: string): void {
+    this.record(worker, due, end, status, category, message);
+    if (category === undefined) this.#open!.service.recordValue(toUs(end - send));
+  }
+
+  /** Open loop: a counted arrival due at `due` left at `send` (now); its schedule lag is `send - due`. */
+  sent(due: number, send: number): void {
+    const open = this.#open!;
+    const index = Math.floor((send - this.#tMeasure) / 1000);
+    if (index > this.#secIndex) this.#rollTo(index);
+    open.sent++;
+    this.#sec.sent++;
+    open.lag.recordValue(toUs(send - due));
+  }
+
+  /**
+   * Open loop: a counted arrival due at `due` was not sent, since the shard's `max_in_flight`
+   * requests were outstanding. It counts as a request that failed (`dropped`): the user it stands
+   * for got no answer. It has no raw row, since nothing was sent.
+   */
+  dropped(due: number, message: string): void {
+    const open = this.#open!;
+    const index = Math.floor((due - this.#tMeasure) / 1000);
+    if (index > this.#secIndex) this.#rollTo(index);
+    open.dropped++;
+    this.#requests++;
+    this.#failures++;
+    this.#sec.requests++;
+    this.#sec.failures++;
+    this.#errors[CATEGORY_INDEX.get('dropped')!]!++;
+    this.#sampleError('dropped', message);
   }
 
   /**
@@ -132,7 +183,7 @@ export class ShardRecorder {
     if (measuring && this.#sec.requests > 0) {
       this.#hooks.second(this.#sec, this.#secondHistogram);
       this.#secondHistogram.reset();
-      this.#sec = { index: this.#secIndex + 1, requests: 0, successes: 0, failures: 0 };
+      this.#sec = { index: this.#secIndex + 1, requests: 0, successes: 0, failures: 0, sent: 0 };
     }
     this.#flushRaw();
     const statusCodes: [number, number][] = [];
@@ -147,13 +198,22 @@ export class ShardRecorder {
       statusCodes,
       errorSamples: [...this.#errorSamples].flatMap(([category, samples]) => [...samples.values()].map((m): [ErrorCategory, string] => [category, m])),
       endEpochMs,
+      ...(this.#open ? { open: this.#openResult() } : {}),
     };
+  }
+
+  /** The open-loop counts and histograms; `scheduled`, `maxInFlightSeen` and `inFlightAtEnd` are the shard's to fill in. */
+  #openResult(): OpenShardResult {
+    const open = this.#open!;
+    return { sent: open.sent, dropped: open.dropped, scheduled: 0, maxInFlightSeen: 0, inFlightAtEnd: 0, serviceHistogram: encodeHistogram(open.service), lagHistogram: encodeHistogram(open.lag) };
   }
 
   /** Frees the WASM histograms. */
   dispose(): void {
     this.histogram.destroy();
     this.#secondHistogram.destroy();
+    this.#open?.service.destroy();
+    this.#open?.lag.destroy();
   }
 
   /** Reports the current second (and any empty ones after it) up to `index`. */
@@ -162,7 +222,7 @@ export class ShardRecorder {
       this.#hooks.second(this.#sec, this.#secondHistogram);
       this.#secondHistogram.reset();
       this.#secIndex++;
-      this.#sec = { index: this.#secIndex, requests: 0, successes: 0, failures: 0 };
+      this.#sec = { index: this.#secIndex, requests: 0, successes: 0, failures: 0, sent: 0 };
     }
   }
 

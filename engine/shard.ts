@@ -8,16 +8,17 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import { Connection, type ConnectionEndpoint, type ConnectionOwner } from './connection.ts';
-import { LevelEndedError, RequestTimeoutError, classifyError, classifyStatus } from './errors.ts';
+import { LevelEndedError, RequestTimeoutError } from './errors.ts';
+import { requestOutcome, type ShardCheck } from './request-outcome.ts';
 import { buildRequestTemplate, requestWithBody, type RequestTemplate } from './http1.ts';
 import { ShardRecorder } from './shard-recorder.ts';
 import type { ShardCounters, ShardHooks, ShardPlan, ShardResult } from './shard-types.ts';
-import type { CheckResponse, ErrorCategory, PayloadContext } from './types.ts';
+import type { ErrorCategory, PayloadContext } from './types.ts';
 
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /** Where a shard's connections go, from its plan's URL. */
-function endpointOf(url: URL, template: RequestTemplate, collect: boolean, maxBodyBytes: number): ConnectionEndpoint {
+export function endpointOf(url: URL, template: RequestTemplate, collect: boolean, maxBodyBytes: number): ConnectionEndpoint {
   const secure = url.protocol === 'https:';
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return {
@@ -42,7 +43,7 @@ export class LevelShard implements ConnectionOwner {
   readonly idle: Promise<void>;
   readonly #plan: ShardPlan;
   readonly #bodyFn: ((ctx: PayloadContext) => string) | undefined;
-  readonly #check: ((response: CheckResponse) => boolean | void | Promise<boolean | void>) | undefined;
+  readonly #check: ShardCheck | undefined;
   readonly #template: RequestTemplate;
   readonly #connections: Connection[] = [];
   readonly #recorder: ShardRecorder;
@@ -64,7 +65,7 @@ export class LevelShard implements ConnectionOwner {
     plan: ShardPlan,
     hooks: ShardHooks,
     bodyFn?: (ctx: PayloadContext) => string,
-    check?: (response: CheckResponse) => boolean | void | Promise<boolean | void>,
+    check?: ShardCheck,
   ) {
     this.#plan = plan;
     this.#bodyFn = bodyFn;
@@ -83,8 +84,8 @@ export class LevelShard implements ConnectionOwner {
     return this.#recorder.histogram;
   }
 
-  /** Starts every connection (the warm-up phase, until `beginMeasure`). */
-  start(): void {
+  /** Starts every connection (the warm-up phase, until `beginMeasure`). The argument (an open loop's t0) is not used. */
+  start(_t0?: number): void {
     if (this.#stopped) return this.#checkIdle();
     const tick = Math.max(10, Math.min(100, this.#timeoutMs / 4));
     this.#ticker = setInterval(() => this.#onTick(), tick);
@@ -138,22 +139,7 @@ export class LevelShard implements ConnectionOwner {
       this.#checkIdle();
       return;
     }
-    let category: ErrorCategory | undefined;
-    let message = '';
-    if (err !== undefined) {
-      category = classifyError(err);
-      message = err.message;
-    } else {
-      category = classifyStatus(c.status);
-      if (category !== undefined) message = `HTTP ${c.status}`;
-      else if (this.#check) {
-        const verdict = this.#runCheck(c);
-        if (verdict !== true) {
-          category = 'check_failed';
-          message = typeof verdict === 'string' ? verdict : 'check returned false';
-        }
-      }
-    }
+    const { category, message } = requestOutcome(c, err, this.#check);
     this.#record(c, end, category, message);
     if (this.#measuring && this.#toIssue <= 0 && this.#inFlightCounted === 0 && this.#plan.requests !== undefined) {
       // The last counted request of requests_per_level mode: the measured phase ends with it.
@@ -224,23 +210,6 @@ export class LevelShard implements ConnectionOwner {
     if (queue.length === n) queue.length = 0;
     else queue.splice(0, n);
   };
-
-  #runCheck(c: Connection): true | string | false {
-    const body = c.body();
-    const response: CheckResponse = {
-      status: c.status,
-      headers: c.headers(),
-      body,
-      json: <T>() => JSON.parse(body) as T,
-    };
-    try {
-      const out = this.#check!(response);
-      if (out instanceof Promise) return 'check returned a Promise: checks must be synchronous';
-      return out === false ? false : true;
-    } catch (error) {
-      return `check threw: ${(error as Error).message}`;
-    }
-  }
 
   #record(c: Connection, end: number, category: ErrorCategory | undefined, message: string): void {
     const counted = this.#plan.requests !== undefined ? c.counted : this.#measuring && !this.#stopped && end >= this.#tMeasure;

@@ -4,7 +4,8 @@ import type { SecondReport, ShardCounters, ShardResult } from './shard-types.ts'
 
 /** Main thread to a generator thread. */
 export type ToThread =
-  | { type: 'start' }
+  /** Start sending; `epochMs` is an open schedule's t0, ms since the epoch (fractional). */
+  | { type: 'start'; epochMs: number }
   /** Start of the measured phase, ms since the epoch (fractional). */
   | { type: 'measure'; epochMs: number }
   | { type: 'stop' }

@@ -7,6 +7,8 @@ import { availableParallelism } from 'node:os';
 
 /** Below this many connections per thread, another thread costs more than it brings. */
 const MIN_CONNECTIONS_PER_THREAD = 16;
+/** Open loop, `auto`: one thread per this many requests per second of the level (a policy, not a measured limit). */
+const MIN_RATE_PER_THREAD = 1000;
 
 /**
  * Why `generator_threads` cannot be used as asked, or undefined. Functions (a payload function,
@@ -24,7 +26,10 @@ export function generatorThreadsProblem(threads: number | 'auto' | undefined, pa
 /** What the thread count depends on: the level's `threads` setting, its size, and whether it has functions. */
 export interface ThreadDemand {
   threads?: number | 'auto';
+  /** Connections of a closed level; an open level's `max_in_flight` (each thread needs one at least). */
   concurrency: number;
+  /** Set for an open level: its arrival rate, which `auto` follows. */
+  rateRps?: number;
   body?: unknown;
   check?: unknown;
 }
@@ -32,7 +37,7 @@ export interface ThreadDemand {
 /**
  * How many event loops run a level: `auto` is one per available core but one (left to the main
  * thread and whatever else runs on the machine), at most one per 16 connections, and 1 when
- * the level has a payload function or a check.
+ * the level has a payload function or a check. An open level: at most one per 1,000 req/s.
  * @throws Error when threads > 1 is asked together with a payload function or a check
  */
 export function resolveGeneratorThreads(plan: ThreadDemand): number {
@@ -44,8 +49,11 @@ export function resolveGeneratorThreads(plan: ThreadDemand): number {
   if (plan.threads === 'auto') {
     if (payloadIsFunction || hasCheck) return 1;
     const byCores = availableParallelism() - 1;
-    const byConnections = Math.floor(plan.concurrency / MIN_CONNECTIONS_PER_THREAD);
-    return Math.max(1, Math.min(byCores, byConnections));
+    const byLoad =
+      plan.rateRps !== undefined
+        ? Math.min(Math.floor(plan.rateRps / MIN_RATE_PER_THREAD), plan.concurrency)
+        : Math.floor(plan.concurrency / MIN_CONNECTIONS_PER_THREAD);
+    return Math.max(1, Math.min(byCores, byLoad));
   }
   return Math.max(1, Math.min(Math.floor(plan.threads), plan.concurrency));
 }

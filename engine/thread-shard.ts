@@ -81,7 +81,7 @@ export function threadShard(plan: ShardPlan, hooks: ThreadShardHooks): ShardHand
   });
   return {
     ready: readyOrFail,
-    start: () => post({ type: 'start' }),
+    start: (epochMs) => post({ type: 'start', epochMs }),
     measure: (epochMs) => post({ type: 'measure', epochMs }),
     stop: () => post({ type: 'stop' }),
     counters: () => counters,

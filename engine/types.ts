@@ -14,6 +14,8 @@ export const ERROR_CATEGORIES = [
   'body_too_large',
   'invalid_response',
   'other',
+  // Open loop: an arrival not sent because max_in_flight requests were outstanding (it counts in the error rate).
+  'dropped',
 ] as const;
 
 /** Why a request failed. */
@@ -46,6 +48,8 @@ export interface TimelinePoint {
   p95_ms: number;
   /** The second's HDR histogram of successful latencies (µs, compressed base64); kept only when asked (run shards). */
   histogram?: string;
+  /** Open loop: counted arrivals sent in this second (the achieved rate); absent in a closed loop. */
+  sent?: number;
 }
 
 /** How busy the load generator itself was during a level. */
@@ -64,6 +68,43 @@ export interface GeneratorLoad {
 export interface ErrorSample {
   category: ErrorCategory;
   message: string;
+}
+
+/** What an open-loop level measured besides a closed level's figures (`latency_ms` is then timed from each request's due time). */
+export interface OpenLoopFigures {
+  /** Arrivals per second of the schedule (of the whole schedule, when this run sent only a part of it). */
+  target_rate_rps: number;
+  /** Counted arrivals sent / measured time. */
+  achieved_rate_rps: number;
+  arrivals: 'constant' | 'poisson';
+  /** Seed of a Poisson schedule (absent for constant). */
+  seed?: number;
+  /** The run's part of the global schedule, when it sent only a part (distributed shards). */
+  partition?: { index: number; count: number };
+  /** Outstanding requests allowed (`max_in_flight`); an arrival beyond them is dropped. */
+  max_in_flight: number;
+  /** Counted arrivals sent. */
+  sent: number;
+  /** Counted arrivals not sent since max_in_flight requests were outstanding; also `errors.dropped`, and in the error rate. */
+  dropped: number;
+  /**
+   * Counted arrivals the schedule had due in the measured window (sent, dropped, or never reached
+   * by a generator that fell behind). `min_achieved_rate_pct` judges sent / scheduled, so that a
+   * Poisson level's own randomness is not taken for a shortfall.
+   */
+  scheduled: number;
+  /** Most requests outstanding at once (with generator threads: the sum of each thread's most, an upper bound). */
+  max_in_flight_seen: number;
+  /** Counted requests still outstanding when the level ended: aborted, not counted in requests. */
+  in_flight_at_end: number;
+  /** Response end - actual send, of the successes. */
+  service_time_ms: LatencyMs;
+  /** Actual send - due time, of the sent arrivals. */
+  schedule_lag_ms: LatencyMs;
+  /** HDR histogram of the service times in µs, compressed base64. */
+  service_histogram: string;
+  /** HDR histogram of the schedule lags in µs, compressed base64. */
+  schedule_lag_histogram: string;
 }
 
 /** Everything the engine measured at one level. */
@@ -95,12 +136,16 @@ export interface LevelMeasurement {
   generator: GeneratorLoad;
   /** True when the level was cut short (its abort signal fired). */
   partial: boolean;
+  /** Set for an open-loop level (`arrival_rates`): `concurrency` then holds its target rate. */
+  open_loop?: OpenLoopFigures;
 }
 
 /** Progress event emitted by the engine about once a second while a level runs. */
 export interface ProgressEvent {
   scenario: string;
   concurrency: number;
+  /** Set for an open-loop level: `concurrency` is then this rate. */
+  target_rate_rps?: number;
   phase: 'warmup' | 'measure';
   elapsed_s: number;
   /** Planned measured duration (s), or undefined for requests_per_level. */

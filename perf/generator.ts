@@ -1,7 +1,9 @@
 /**
  * One measured run of a load generator, in its own process, for `npm run perf`:
  *   node --import tsx perf/generator.ts --kind loadbench|autocannon --url URL --connections 64
- *     [--seconds 3 | --requests N] [--warmup 1] [--raw file.csv] [--threads N]
+ *     [--seconds 3 | --requests N] [--warmup 1] [--raw file.csv] [--threads N] [--rate R]
+ * `--rate R`: open loop at R req/s (loadbench's arrival_rates, autocannon's overallRate with its
+ * coordinated-omission correction); `--connections` is then autocannon's connection count.
  * Prints one JSON line (see {@link GeneratorResult}).
  *
  * Both generators are measured the same way: modules (and loadbench's WASM histograms) are
@@ -30,6 +32,8 @@ export interface GeneratorResult {
   rss_start_mb: number;
   rss_peak_mb: number;
   errors: number;
+  /** Open loop (`--rate`): requests sent per second of the measured run. */
+  achieved_rps?: number;
   /** loadbench only: its own verdict on whether it was the limit. */
   client_bound?: boolean;
   /** autocannon with --precise-latency: the whole-millisecond p50/p99 it reported itself. */
@@ -38,7 +42,7 @@ export interface GeneratorResult {
 }
 
 interface AutocannonResult {
-  requests: { total: number };
+  requests: { total: number; sent?: number };
   latency: { p50: number; p99: number };
   errors: number;
   non2xx: number;
@@ -53,7 +57,7 @@ type Autocannon = (opts: object) => AutocannonRun;
 const BODY = '{"challenge_id":"perf"}';
 const HEADERS = { 'content-type': 'application/json' };
 
-type Measured = Pick<GeneratorResult, 'requests' | 'rps' | 'p50_ms' | 'p99_ms' | 'errors' | 'client_bound' | 'reported_p50_ms' | 'reported_p99_ms'>;
+type Measured = Pick<GeneratorResult, 'achieved_rps' | 'requests' | 'rps' | 'p50_ms' | 'p99_ms' | 'errors' | 'client_bound' | 'reported_p50_ms' | 'reported_p99_ms'>;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -68,8 +72,10 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1' },
       'precise-latency': { type: 'boolean', default: false },
       label: { type: 'string' },
+      rate: { type: 'string' },
     },
   });
+  const rate = values.rate ? Number(values.rate) : undefined;
   const url = values.url;
   if (!url) throw new Error('--url is required');
   const connections = Number(values.connections);
@@ -90,9 +96,18 @@ async function main(): Promise<void> {
     const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
     const precise = values['precise-latency'] ? createLatencyHistogram() : undefined;
     run = async (warm) => {
-      const instance = autocannon({ url, connections, duration: warm ? warmup : seconds, method: 'POST', body: BODY, headers: HEADERS });
+      const instance = autocannon({
+        url,
+        connections,
+        duration: warm ? warmup : seconds,
+        method: 'POST',
+        body: BODY,
+        headers: HEADERS,
+        // Open loop: autocannon's corrected latencies (its coordinated-omission correction is on by default with a rate).
+        ...(rate ? { overallRate: rate } : {}),
+      });
       // autocannon keeps whole milliseconds; its response events carry the exact time (2xx only, as it records).
-      if (precise && !warm) {
+      if (precise && !warm && !rate) {
         instance.on('response', (_c, status, _b, ms) => {
           if (status >= 200 && status < 300) precise.recordValue(Math.max(1, Math.round(ms * 1000)));
         });
@@ -105,6 +120,7 @@ async function main(): Promise<void> {
         p50_ms: exact ? precise.getValueAtPercentile(50) / 1000 : r.latency.p50,
         p99_ms: exact ? precise.getValueAtPercentile(99) / 1000 : r.latency.p99,
         errors: r.errors + r.non2xx,
+        ...(rate ? { achieved_rps: (r.requests.sent ?? r.requests.total) / r.duration } : {}),
         ...(exact ? { reported_p50_ms: r.latency.p50, reported_p99_ms: r.latency.p99 } : {}),
       };
     };
@@ -128,12 +144,14 @@ async function main(): Promise<void> {
         maxBodyBytes: 1024 * 1024,
         raw: sink,
         threads,
+        ...(rate ? { concurrency: rate, open: { rateRps: rate, arrivals: 'constant' as const, seed: 1, maxInFlight: 1000 } } : {}),
       };
       const m = await runLevel(plan);
       await sink?.close();
       return {
         requests: m.requests,
         rps: m.throughput_rps,
+        ...(m.open_loop ? { achieved_rps: m.open_loop.achieved_rate_rps } : {}),
         p50_ms: m.latency_ms.p50,
         p99_ms: m.latency_ms.p99,
         errors: m.failures,

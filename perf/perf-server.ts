@@ -1,7 +1,10 @@
 /**
  * Minimal HTTP server for `npm run perf`: answers every request with a small JSON body, after
  * a fixed delay when asked. Prints "listening <port>" when ready.
- *   node --import tsx perf/perf-server.ts [--delay 20] [--raw]
+ *   node --import tsx perf/perf-server.ts [--delay 20] [--raw] [--stall]
+ *
+ * `--stall` holds every answer for 1 s once every 4 s (from 1 s to 2 s after the start, then 5 s
+ * to 6 s, ...): the stalling server of the open-loop comparison.
  *
  * `--raw` answers from a plain TCP server with canned bytes (no HTTP machinery): about three
  * times cheaper per request than node:http, so that a generator, not the server, is the limit
@@ -19,8 +22,24 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { delay: { type: 'string', default: '0' }, port: { type: 'string', default: '0' }, raw: { type: 'boolean', default: false } },
+  options: {
+    delay: { type: 'string', default: '0' },
+    port: { type: 'string', default: '0' },
+    raw: { type: 'boolean', default: false },
+    // A stalling server (the open-loop comparison): every answer due from 1 s to 2 s, 5 s to 6 s ... after the start waits until the stall ends.
+    stall: { type: 'boolean', default: false },
+  },
 });
+const STALL_EVERY_MS = 4000;
+const STALL_MS = 1000;
+const startedAt = performance.now();
+/** When the stall the server is in ends (`performance.now()`), or 0 when it is not in one. */
+const stallEnd = (now: number): number => {
+  if (!values.stall) return 0;
+  const phase = (now - startedAt) % STALL_EVERY_MS;
+  const from = STALL_EVERY_MS / 4;
+  return phase >= from && phase < from + STALL_MS ? now - phase + from + STALL_MS : 0;
+};
 const delay = Number(values.delay);
 const body = Buffer.from('{"ok":true}');
 const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
@@ -85,8 +104,10 @@ function rawConnection(socket: net.Socket): void {
 const server: net.Server = values.raw ? net.createServer(rawConnection) : http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    if (delay <= 0) return answer(res);
-    due.push({ at: performance.now() + delay, res });
+    if (delay <= 0 && !values.stall) return answer(res);
+    const at = performance.now() + delay;
+    // Answers in arrival order: one held by a stall holds every later one too, as a stalled process would.
+    due.push({ at: Math.max(at, stallEnd(at), due.at(-1)?.at ?? 0), res });
     if (!waking) {
       waking = true;
       setTimeout(wake, Math.max(0, Math.floor(delay - EARLY_MS)));

@@ -9,6 +9,8 @@
  *
  * `--memory`: one level of 1,000,000 requests with the raw CSV on; the generator's resident memory.
  * `--threads`: loadbench's ceiling with generator_threads 1 and 2 (processes not pinned).
+ * `--open-loop`: loadbench (`arrival_rates`) and autocannon (`-R`, corrected latency) at the same
+ * rate, against the 20 ms server (500 req/s) and a stalling one (2 ms, held 1 s every 4 s; 100 req/s).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,8 +61,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(delayMs: number, cpu: number | undefined, raw = false): Promise<Server> {
-  const [cmd, args] = command(cpu, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs), ...(raw ? ['--raw'] : [])]);
+async function startServer(delayMs: number, cpu: number | undefined, raw = false, stall = false): Promise<Server> {
+  const [cmd, args] = command(cpu, ['--import', 'tsx', join(ROOT, 'perf/perf-server.ts'), '--delay', String(delayMs), ...(raw ? ['--raw'] : []), ...(stall ? ['--stall'] : [])]);
   const child = track(cmd, args);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('perf server did not start within 15 s')), 15_000);
@@ -104,6 +106,8 @@ interface GeneratorRun {
   cpu?: number;
   nodeArgs?: string[];
   preciseLatency?: boolean;
+  /** Open loop at this many req/s. */
+  rate?: number;
 }
 
 async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
@@ -129,6 +133,7 @@ async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
     ...(g.raw ? ['--raw', g.raw] : []),
     ...(g.requests ? ['--requests', String(g.requests)] : []),
     ...(g.preciseLatency ? ['--precise-latency'] : []),
+    ...(g.rate ? ['--rate', String(g.rate)] : []),
   ];
   const [cmd, full] = command(g.cpu, args);
   const child = track(cmd, full);
@@ -146,6 +151,51 @@ async function runGenerator(g: GeneratorRun): Promise<GeneratorResult> {
 
 const log = (s: string): void => void process.stdout.write(s);
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : 0;
+};
+
+/**
+ * The open-loop section: loadbench and autocannon at the same rate, interleaved, against the
+ * 20 ms server and the stalling one; achieved rate, p50/p99 (each from its intended send time:
+ * loadbench's due time, autocannon's corrected latency) and CPU per request, medians of `reps`.
+ */
+async function openLoopComparison(reps: number, seconds: number, connections: number): Promise<string> {
+  const setups = [
+    { name: 'Server waiting 20 ms', delay: 20, stall: false, rate: 500 },
+    { name: 'Stalling server (2 ms; every answer held 1 s once every 4 s)', delay: 2, stall: true, rate: 100 },
+  ];
+  const out: string[] = [
+    `## Open loop: loadbench arrival_rates vs autocannon -R (${reps} x ${seconds} s, autocannon with ${connections} connections)`,
+    '',
+    'wrk2 (`-R`) is not installed: it is not among the Debian packages this machine can install (only wrk 4.1, which has no fixed rate).',
+  ];
+  for (const setup of setups) {
+    const server = await startServer(setup.delay, 1, false, setup.stall);
+    try {
+      const results: Record<string, GeneratorResult[]> = { loadbench: [], autocannon: [] };
+      for (let r = 1; r <= reps; r++) {
+        for (const kind of r % 2 ? (['loadbench', 'autocannon'] as const) : (['autocannon', 'loadbench'] as const)) {
+          const res = await runGenerator({ kind, label: kind, url: server.url, connections, seconds, warmup: 0, cpu: 0, rate: setup.rate });
+          results[kind]!.push(res);
+          log(`  ${setup.name}, ${setup.rate} req/s, rep ${r}/${reps} ${kind}: sent ${res.achieved_rps?.toFixed(1)} req/s, p50 ${res.p50_ms} ms, p99 ${res.p99_ms} ms, ${res.cpu_us_per_request.toFixed(1)} µs CPU/req\n`);
+        }
+      }
+      out.push('', `### ${setup.name}, ${setup.rate} req/s offered`, '', '| generator | achieved req/s | p50 ms | p99 ms | CPU µs/request | errors |', '| --- | --- | --- | --- | --- | --- |');
+      for (const [kind, rs] of Object.entries(results)) {
+        out.push(
+          `| ${kind} | ${median(rs.map((x) => x.achieved_rps ?? 0)).toFixed(1)} | ${median(rs.map((x) => x.p50_ms)).toFixed(2)} | ${median(rs.map((x) => x.p99_ms)).toFixed(2)} | ${median(rs.map((x) => x.cpu_us_per_request)).toFixed(1)} | ${median(rs.map((x) => x.errors))} |`,
+        );
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  out.push('', 'loadbench times each request from its due time; autocannon reports whole milliseconds, corrected for coordinated omission by back-filled estimates.');
+  return out.join('\n');
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -160,6 +210,7 @@ async function main(): Promise<void> {
       'no-raw': { type: 'boolean', default: false },
       server: { type: 'string', default: 'both' },
       'output-dir': { type: 'string', default: 'runs' },
+      'open-loop': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -200,6 +251,14 @@ async function main(): Promise<void> {
       } finally {
         await server.stop();
       }
+      return;
+    }
+
+    if (values['open-loop']) {
+      const md = await openLoopComparison(Number(values.reps ?? (quick ? 1 : 3)), Number(values.seconds ?? 8), connections);
+      log(`\n${md}\n`);
+      await writeFileAtomic(`${outBase}_open_loop.md`, md);
+      log(`wrote ${outBase}_open_loop.md\n`);
       return;
     }
 

@@ -2,7 +2,7 @@
  * What the Vitest adapter prints for each level and scenario instead of Vitest's tinybench table:
  * a pass or failure mark that agrees with loadbench's verdict, and the verdict's own line. Pure.
  */
-import { isMeasured, type LevelResult } from '../core/model/summary.ts';
+import { isMeasured, levelName, type LevelRef, type LevelResult } from '../core/model/summary.ts';
 
 /** Marks and colours; colours only on a terminal that wants them. */
 export interface Style {
@@ -16,8 +16,8 @@ const dim = (style: Style, text: string): string => (style.color ? `\x1b[2m${tex
 export const MARK = { pass: '✓', fail: '✗', skip: '↓' } as const;
 
 /** The failure line without the scenario and level it names, since the line it is printed on names them already. */
-export function shortFailure(line: string, scenario: string, concurrency: number): string {
-  return line.replace(`scenario ${JSON.stringify(scenario)} at concurrency ${concurrency}: `, '');
+export function shortFailure(line: string, scenario: string, level: LevelRef): string {
+  return line.replace(`scenario ${JSON.stringify(scenario)} at ${levelName(level)}: `, '');
 }
 
 /** Input of {@link formatLevelLines}. */
@@ -36,18 +36,18 @@ export function formatLevelLines(x: LevelLineInput, style: Style): string[] {
   const name = [x.file, ...x.names].join(dim(style, ' > '));
   const { level } = x;
   if (x.failures.length) {
-    const [first, ...rest] = x.failures.map((f) => shortFailure(f, level.scenario, level.concurrency));
+    const [first, ...rest] = x.failures.map((f) => shortFailure(f, level.scenario, level));
     return [
       ` ${paint(style, 31, MARK.fail)} ${name}  ${paint(style, 31, first!)}`,
       ...rest.map((f) => `     ${paint(style, 31, f)}`),
-      ...x.warnings.map((w) => `     ${dim(style, shortFailure(w, level.scenario, level.concurrency))}`),
+      ...x.warnings.map((w) => `     ${dim(style, shortFailure(w, level.scenario, level))}`),
     ];
   }
   if (!isMeasured(level)) return [` ${paint(style, 33, MARK.skip)} ${name}  ${dim(style, level.reason)}`];
   const figures = `${level.throughput_rps.toFixed(1)} req/s, p95 ${level.latency_ms.p95.toFixed(2)} ms, ${level.error_rate_pct.toFixed(2)} % errors${level.status === 'partial' ? ', partial' : ''}`;
   return [
     ` ${paint(style, 32, MARK.pass)} ${name}  ${dim(style, figures)}`,
-    ...x.warnings.map((w) => `     ${dim(style, shortFailure(w, level.scenario, level.concurrency))}`),
+    ...x.warnings.map((w) => `     ${dim(style, shortFailure(w, level.scenario, level))}`),
   ];
 }
 

@@ -44,9 +44,10 @@ function benchChannel(provided: ProvidedLoadbench): BenchChannel | undefined {
   return (channel ??= connectBenchChannel(provided.benchSocket));
 }
 
-/** The task name of a level run, e.g. `concurrency 8` or `concurrency 8 (rep 2/3)`. */
+/** The task name of a level run, e.g. `concurrency 8`, `concurrency 8 (rep 2/3)` or, open loop, `200 req/s`. */
 export function levelTaskName(run: LevelRun, repetitions: number): string {
-  return run.repetition ? `concurrency ${run.concurrency} (rep ${run.repetition}/${repetitions})` : `concurrency ${run.concurrency}`;
+  const name = run.rateRps !== undefined ? `${run.rateRps} req/s` : `concurrency ${run.concurrency}`;
+  return run.repetition ? `${name} (rep ${run.repetition}/${repetitions})` : name;
 }
 
 /**

@@ -176,11 +176,31 @@ const concurrencyLevels = z
     }
   });
 
+/** Open loop: arrival rates in requests per second, whole numbers (they key the levels as concurrencies do). */
+const arrivalRates = z
+  .array(z.number().int({ message: 'expected whole requests per second, e.g. 50' }).positive().max(1_000_000))
+  .min(1, { message: 'expected at least one arrival rate in requests per second, e.g. [50, 100, 200, 400]' })
+  .superRefine((rates, ctx) => {
+    const twice = [...new Set(rates.filter((r, i) => rates.indexOf(r) !== i))];
+    if (twice.length) {
+      ctx.addIssue({ code: 'custom', message: `rate${twice.length > 1 ? 's' : ''} ${twice.join(', ')} listed more than once: expected each rate once (use repetitions to repeat levels)` });
+    }
+  });
+
 /** The workload fields that scenarios may override. Exactly one of duration/requests is required after merging. */
 export const workloadSchema = z.strictObject({
   challenge_id: z.string().default('demo-challenge'),
   payload: z.unknown().optional(),
-  concurrency_levels: concurrencyLevels,
+  /** Closed loop: one level per concurrency. Exactly one of this and `arrival_rates`. */
+  concurrency_levels: concurrencyLevels.optional(),
+  /** Open loop: one level per arrival rate (req/s); requests leave on schedule whatever the answers do. */
+  arrival_rates: arrivalRates.optional(),
+  /** How open-loop arrivals are spaced: constant (evenly) or poisson (seeded exponential gaps). */
+  arrivals: z.enum(['constant', 'poisson']).default('constant'),
+  /** Seed of a Poisson schedule (default: a random one, recorded in the summary). */
+  seed: z.number().int().min(0).max(0x7fff_ffff).optional(),
+  /** Open loop: requests outstanding at most; an arrival beyond them is dropped (counted in the error rate). */
+  max_in_flight: z.number().int().min(1).max(100_000).default(1000),
   duration_seconds: durationSeconds.optional(),
   requests_per_level: z.number().int().positive().optional(),
   warmup_seconds: warmupSeconds.default(0),
@@ -281,6 +301,16 @@ export const configSchema = z
       }
     }
     const w = config.workload;
+    if ((w.concurrency_levels === undefined) === (w.arrival_rates === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workload'],
+        message:
+          w.concurrency_levels === undefined
+            ? 'neither concurrency_levels nor arrival_rates is set: expected exactly one of them, e.g. concurrency_levels: [1, 2, 4, 8] (closed loop) or arrival_rates: [50, 100, 200] (open loop, req/s)'
+            : 'both concurrency_levels and arrival_rates are set: expected exactly one of them (closed loop or open loop)',
+      });
+    }
     if ((w.duration_seconds === undefined) === (w.requests_per_level === undefined)) {
       ctx.addIssue({
         code: 'custom',

@@ -15,7 +15,7 @@ export type { BaselineTolerances };
 export { describeBaselineFailures, describeBaselineNotJudged, describeBaselineWarnings } from '../model/verdict-lines.ts';
 
 /**
- * The measured repetitions of each scenario and level, keyed "scenario\0concurrency". Partial
+ * The measured repetitions of each scenario and level, keyed "scenario\0kind\0concurrency" (kind: c, or rate for open loop). Partial
  * levels (cut short by an interrupt) are kept apart: their figures cover only part of the level.
  */
 function groups(summary: RunSummary): Map<string, { complete: MeasuredLevel[]; partial: number }> {
@@ -23,7 +23,8 @@ function groups(summary: RunSummary): Map<string, { complete: MeasuredLevel[]; p
   for (const s of summary.scenarios) {
     for (const l of s.levels) {
       if (!isMeasured(l)) continue;
-      const key = `${s.name}\u0000${l.concurrency}`;
+      // An open-loop level at 200 req/s is not the closed level at concurrency 200: the kind is part of the key.
+      const key = `${s.name}\u0000${l.target_rate_rps !== undefined ? 'rate' : 'c'}\u0000${l.concurrency}`;
       const g = out.get(key) ?? { complete: [], partial: 0 };
       if (l.status === 'partial') g.partial++;
       else g.complete.push(l);
@@ -105,12 +106,13 @@ export function judgeAgainstBaseline(
   const overrides = new Map(current.scenarios.map((s) => [s.name, s.baseline_override]));
   const verdicts: BaselineLevelVerdict[] = [];
   for (const [key, group] of groups(current)) {
-    const [scenario, c] = key.split('\u0000') as [string, string];
+    const [scenario, kind, c] = key.split('\u0000') as [string, string, string];
     const concurrency = Number(c);
+    const rate = kind === 'rate' ? { target_rate_rps: concurrency } : {};
     const override = overrides.get(scenario);
     if (override === false) continue;
     const tolerances = { ...defaults, ...override };
-    const skip = (status: 'skipped' | 'not_in_baseline', reason: string) => verdicts.push({ scenario, concurrency, status, reason, checks: [] });
+    const skip = (status: 'skipped' | 'not_in_baseline', reason: string) => verdicts.push({ scenario, concurrency, ...rate, status, reason, checks: [] });
     const old = base.get(key);
     if (!old || old.complete.length === 0) {
       skip('not_in_baseline', 'the baseline has no such scenario and level');
@@ -171,6 +173,7 @@ export function judgeAgainstBaseline(
     verdicts.push({
       scenario,
       concurrency,
+      ...rate,
       status: checks.every((x) => x.pass) ? 'pass' : 'fail',
       checks,
       ...(clientBound ? { client_bound: clientBound } : {}),

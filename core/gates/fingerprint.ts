@@ -77,13 +77,14 @@ export function canonicalJson(value: unknown): string {
  * What defines a scenario's workload, hashed: its name, the workload snapshot (URL with
  * credentials removed, method, header names, payload shape, levels, duration or request count,
  * warm-up, request timeout, challenge id) and the target's start command, ready URL and `env`.
- * Repetitions are left out: they change how often a level is measured, not what one measures.
+ * Repetitions are left out: they change how often a level is measured, not what one measures;
+ * so is a Poisson schedule's seed (drawn anew each run unless set): the same rates give the same load.
  * `replicaEnv` (a scaling sweep's `scaling.env`) is left out of `env` too: the sweep sets it for each
  * count, while a single run gets it from the shell (`WORKERS=4 npx vitest bench`), and the baseline
  * file of each count (`baselines/submit-${WORKERS}x.json`) already says which count it holds.
  */
 export function workloadIdentity(scenario: Pick<ScenarioSnapshot, 'name' | 'workload'>, start: LoadbenchConfig['target']['start'], replicaEnv?: string): unknown {
-  const { repetitions: _repetitions, ...workload } = scenario.workload;
+  const { repetitions: _repetitions, seed: _seed, ...workload } = scenario.workload;
   const env = start && replicaEnv !== undefined ? Object.fromEntries(Object.entries(start.env).filter(([k]) => k !== replicaEnv)) : start?.env;
   return {
     scenario: scenario.name,

@@ -36,10 +36,11 @@ export const latencySchema = z.object({
   max: ms,
 });
 
-/** Failures per error category; every category present. */
-export const errorCountsSchema = z.object(
-  Object.fromEntries(ERROR_CATEGORIES.map((c) => [c, count])) as Record<(typeof ERROR_CATEGORIES)[number], typeof count>,
-);
+/** Failures per error category; every category present (`dropped`, added with open-loop levels, reads as 0 from older summaries). */
+export const errorCountsSchema = z.object({
+  ...(Object.fromEntries(ERROR_CATEGORIES.map((c) => [c, count])) as Record<(typeof ERROR_CATEGORIES)[number], typeof count>),
+  dropped: count.default(0),
+});
 
 /** One second of a level. */
 export const timelinePointSchema = z.object({
@@ -50,6 +51,27 @@ export const timelinePointSchema = z.object({
   p95_ms: ms,
   /** The second's HDR histogram (µs, compressed base64): only in a run shard's summary, for an exact merge. */
   histogram: z.string().optional(),
+  /** Open loop: counted arrivals sent in this second. */
+  sent: count.optional(),
+});
+
+/** What an open-loop level measured besides a closed level's figures (engine/types.ts OpenLoopFigures). */
+export const openLoopSchema = z.object({
+  target_rate_rps: z.number().positive(),
+  achieved_rate_rps: z.number().nonnegative(),
+  arrivals: z.enum(['constant', 'poisson']),
+  seed: z.number().int().optional(),
+  partition: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).optional(),
+  max_in_flight: z.number().int().positive(),
+  sent: count,
+  dropped: count,
+  scheduled: count,
+  max_in_flight_seen: count,
+  in_flight_at_end: count,
+  service_time_ms: latencySchema,
+  schedule_lag_ms: latencySchema,
+  service_histogram: z.string(),
+  schedule_lag_histogram: z.string(),
 });
 
 /** SLO thresholds; shared by config.yaml `slo:`, the scenario option `slo` and the summary. */
@@ -59,12 +81,16 @@ export const sloThresholdsSchema = z.strictObject({
   p99_ms: z.number().positive().optional(),
   error_rate_pct: z.number().min(0).max(100).optional(),
   min_throughput_rps: z.number().nonnegative().optional(),
+  /** Open loop: achieved rate at least this % of the target rate (default 95 for open-loop levels). */
+  min_achieved_rate_pct: z.number().min(0).max(100).optional(),
+  /** Open loop: dropped arrivals at most this % of the level's arrivals. */
+  max_dropped_pct: z.number().min(0).max(100).optional(),
   /** Only levels with concurrency <= this are judged. */
   up_to_concurrency: z.number().int().positive().optional(),
 });
 
 /** The SLO metrics a check can be about. */
-export const SLO_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate_pct', 'min_throughput_rps'] as const;
+export const SLO_METRICS = ['p50_ms', 'p95_ms', 'p99_ms', 'error_rate_pct', 'min_throughput_rps', 'min_achieved_rate_pct', 'max_dropped_pct'] as const;
 
 /** One threshold compared with one measured value. */
 export const sloCheckSchema = z.object({
@@ -97,6 +123,8 @@ const levelKey = {
   repetition: z.number().int().positive().optional(),
   /** In a run shard's summary (issue 15): this shard's part of the level and its place in the shared schedule. */
   run_shard: levelRunShardSchema.optional(),
+  /** Open loop: the level's arrival rate, req/s; `concurrency` then holds the same number (the key every tool sorts and matches levels by). */
+  target_rate_rps: z.number().positive().optional(),
 };
 
 const measuredFields = {
@@ -129,6 +157,8 @@ const measuredFields = {
   resources: levelResourcesSchema.optional(),
   /** In a merged run (`loadbench merge`, issue 15): the shards this level adds up, and their start skew. */
   shard_merge: levelShardMergeSchema.optional(),
+  /** Set for an open-loop level: `latency_ms` is then timed from each request's due time. */
+  open_loop: openLoopSchema.optional(),
 };
 
 /** A level that ran to its end. */
@@ -149,7 +179,13 @@ export const workloadSnapshotSchema = z.object({
   header_names: z.array(z.string()),
   /** The payload with every leaf replaced by its type, or "function" for generated payloads. */
   payload_shape: z.unknown(),
+  /** Closed loop's levels (empty for an open-loop scenario). */
   concurrency_levels: z.array(z.number().int().positive()),
+  /** Open loop: the arrival rates (req/s), how they are spaced, the Poisson seed and max_in_flight. */
+  arrival_rates: z.array(z.number().positive()).optional(),
+  arrivals: z.enum(['constant', 'poisson']).optional(),
+  seed: z.number().int().optional(),
+  max_in_flight: z.number().int().positive().optional(),
   duration_seconds: z.number().positive().optional(),
   requests_per_level: z.number().int().positive().optional(),
   warmup_seconds: z.number().nonnegative(),
@@ -237,6 +273,8 @@ export const baselineCheckSchema = z.object({
 export const baselineLevelVerdictSchema = z.object({
   scenario: z.string(),
   concurrency: z.number().int().positive(),
+  /** Open loop: the level's rate (req/s), the same number as `concurrency`. */
+  target_rate_rps: z.number().positive().optional(),
   status: z.enum(['pass', 'fail', 'skipped', 'not_in_baseline']),
   reason: z.string().optional(),
   checks: z.array(baselineCheckSchema),
@@ -339,6 +377,25 @@ export type BaselineApplicability = NonNullable<BaselineReport['applicability']>
 /** A scenario without its levels: what stays the same for every level of it. */
 export type ScenarioSnapshot = Omit<ScenarioSummary, 'levels'>;
 
+/** Whether a level is open-loop (`arrival_rates`): its `concurrency` is then its target rate. */
+export function isOpenLoop(level: Pick<LevelResult, 'target_rate_rps'>): boolean {
+  return level.target_rate_rps !== undefined;
+}
+
+/** A level as messages name it: its concurrency, or the level itself (an open-loop level has `target_rate_rps`). */
+export type LevelRef = number | { concurrency: number; target_rate_rps?: number };
+
+/** How a level is named in every message: `concurrency 8`, or `200 req/s` for an open-loop level. */
+export function levelName(level: LevelRef): string {
+  if (typeof level === 'number') return `concurrency ${level}`;
+  return level.target_rate_rps !== undefined ? `${level.target_rate_rps} req/s` : `concurrency ${level.concurrency}`;
+}
+
+/** Whether a scenario is open-loop (its workload has arrival rates). */
+export function isOpenLoopScenario(s: Pick<ScenarioSummary, 'workload'>): boolean {
+  return (s.workload.arrival_rates?.length ?? 0) > 0;
+}
+
 /** Whether a level was run (to its end or cut short), so that it has figures. */
 export function isMeasured(level: LevelResult): level is MeasuredLevel {
   return level.status !== 'skipped';
@@ -352,12 +409,13 @@ export function measuredLevels(s: Pick<ScenarioSummary, 'levels'>): MeasuredLeve
 /** A measured level from what the engine measured and the SLO verdict. */
 export function measuredLevel(m: LevelMeasurement, slo: SloVerdict, repetition?: number): MeasuredLevel {
   const { partial, ...figures } = m;
-  return { status: partial ? 'partial' : 'measured', ...figures, ...(repetition ? { repetition } : {}), slo };
+  const rate = m.open_loop ? { target_rate_rps: m.open_loop.target_rate_rps } : {};
+  return { status: partial ? 'partial' : 'measured', ...figures, ...rate, ...(repetition ? { repetition } : {}), slo };
 }
 
 // The engine's measurement and the schema describe the same figures: a change to one must reach the other.
 type EngineFigures = Omit<LevelMeasurement, 'partial'>;
-type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition' | 'resources' | 'run_shard' | 'shard_merge'>;
+type SchemaFigures = Omit<MeasuredLevel, 'status' | 'slo' | 'repetition' | 'resources' | 'run_shard' | 'shard_merge' | 'target_rate_rps'>;
 const _sameFigures: [EngineFigures, SchemaFigures] extends [SchemaFigures, EngineFigures] ? true : never = true;
 void _sameFigures;
 

@@ -3,7 +3,7 @@
  * `outcome.failures` stores them: every output that tells a failure (console, JUnit, GitHub
  * annotations) words it with these. Pure functions of the summary model.
  */
-import type { BaselineCheck, BaselineLevelVerdict, BaselineReport, SloMetric, SloVerdict } from './summary.ts';
+import { levelName, type BaselineCheck, type BaselineLevelVerdict, type BaselineReport, type LevelRef, type SloMetric, type SloVerdict } from './summary.ts';
 
 const UNITS: Record<SloMetric, string> = {
   p50_ms: 'ms',
@@ -11,21 +11,27 @@ const UNITS: Record<SloMetric, string> = {
   p99_ms: 'ms',
   error_rate_pct: '%',
   min_throughput_rps: 'req/s',
+  min_achieved_rate_pct: '% of the target rate',
+  max_dropped_pct: '% of arrivals',
 };
+
+/** The lower bounds among the SLO metrics (the others are upper bounds). */
+const LOWER_BOUNDS: ReadonlySet<SloMetric> = new Set(['min_throughput_rps', 'min_achieved_rate_pct']);
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** One line per broken threshold: scenario, level, metric, measured value and limit. */
-export function describeSloFailures(scenario: string, concurrency: number, verdict: SloVerdict): string[] {
+export function describeSloFailures(scenario: string, level: LevelRef, verdict: SloVerdict): string[] {
+  const at = levelName(level);
   return verdict.checks
     .filter((c) => !c.pass)
     .map((c) => {
       const unit = UNITS[c.metric];
-      const op = c.metric === 'min_throughput_rps' ? '>=' : '<=';
+      const op = LOWER_BOUNDS.has(c.metric) ? '>=' : '<=';
       if (c.no_data) {
-        return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric}: no successful request to measure, limit ${op} ${c.limit} ${unit}`;
+        return `SLO failed: scenario "${scenario}" at ${at}: ${c.metric}: no successful request to measure, limit ${op} ${c.limit} ${unit}`;
       }
-      return `SLO failed: scenario "${scenario}" at concurrency ${concurrency}: ${c.metric} = ${round(c.value)} ${unit}, limit ${op} ${c.limit} ${unit}`;
+      return `SLO failed: scenario "${scenario}" at ${at}: ${c.metric} = ${round(c.value)} ${unit}, limit ${op} ${c.limit} ${unit}`;
     });
 }
 
@@ -76,7 +82,7 @@ export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): stri
   return verdicts.flatMap((v) =>
     v.checks
       .filter((x) => !x.pass)
-      .map((x) => `Baseline regression: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${x.metric}: ${DESCRIBE[x.metric](x)}${machineNote(v)}`),
+      .map((x) => `Baseline regression: scenario "${v.scenario}" at ${levelName(v)}: ${x.metric}: ${DESCRIBE[x.metric](x)}${machineNote(v)}`),
   );
 }
 
@@ -84,7 +90,7 @@ export function describeBaselineFailures(verdicts: BaselineLevelVerdict[]): stri
 export function describeBaselineWarnings(verdicts: BaselineLevelVerdict[]): string[] {
   return verdicts
     .filter((v) => v.status === 'skipped' || v.status === 'not_in_baseline')
-    .map((v) => `Baseline check skipped: scenario "${v.scenario}" at concurrency ${v.concurrency}: ${v.reason}`);
+    .map((v) => `Baseline check skipped: scenario "${v.scenario}" at ${levelName(v)}: ${v.reason}`);
 }
 
 /**
@@ -106,6 +112,6 @@ export function describeBaselineNotJudged(report: Pick<BaselineReport, 'file' | 
 export const FAILED_TO_RUN = 'failed to run';
 
 /** The failure line of a level that could not run. */
-export function describeLevelError(scenario: string, concurrency: number, error: string): string {
-  return `Level failed to run: scenario "${scenario}" at concurrency ${concurrency}: ${error}`;
+export function describeLevelError(scenario: string, level: LevelRef, error: string): string {
+  return `Level failed to run: scenario "${scenario}" at ${levelName(level)}: ${error}`;
 }

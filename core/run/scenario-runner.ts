@@ -98,6 +98,9 @@ export class ScenarioRunner {
         raw: this.#raw,
         signal: context.signal,
         onProgress: context.onProgress,
+        ...(s.open && run.rateRps !== undefined
+          ? { open: { rateRps: run.rateRps, arrivals: s.open.arrivals, seed: s.open.seed, maxInFlight: s.open.maxInFlight, ...(s.open.partition ? { partition: s.open.partition } : {}) } }
+          : {}),
       });
       // Error texts can echo what the target saw (a check that throws with the body, for one).
       measured.error_samples = redactErrorSamples(measured.error_samples, s.secrets);
@@ -111,7 +114,14 @@ export class ScenarioRunner {
 
   /** A level that was not run, and why. */
   skipped(run: LevelRun, reason: string): SkippedLevel {
-    return { status: 'skipped', scenario: this.scenario.name, concurrency: run.concurrency, ...(run.repetition ? { repetition: run.repetition } : {}), reason };
+    return {
+      status: 'skipped',
+      scenario: this.scenario.name,
+      concurrency: run.concurrency,
+      ...(run.rateRps !== undefined ? { target_rate_rps: run.rateRps } : {}),
+      ...(run.repetition ? { repetition: run.repetition } : {}),
+      reason,
+    };
   }
 
   /** The record of a level for the orchestrator: which replica count it ran at, in a scaling sweep. */

@@ -262,12 +262,12 @@ export class Sweep {
     const failures: string[] = [];
     const warnings: string[] = [];
     if (error !== undefined) {
-      failures.push(describeLevelError(scenario.name, level.concurrency, error));
-      this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, reason: `${FAILED_TO_RUN}: ${error}` } });
+      failures.push(describeLevelError(scenario.name, level, error));
+      this.#records.push({ scenario, level: { status: 'skipped', scenario: scenario.name, concurrency: level.concurrency, ...(level.target_rate_rps !== undefined ? { target_rate_rps: level.target_rate_rps } : {}), reason: `${FAILED_TO_RUN}: ${error}` } });
     } else {
       if (isMeasured(record.level) && this.#resources) record = { ...record, level: { ...record.level, resources: this.#resources.levelResources(record.level) } };
       this.#records.push(record);
-      if (isMeasured(level)) failures.push(...describeSloFailures(scenario.name, level.concurrency, level.slo));
+      if (isMeasured(level)) failures.push(...describeSloFailures(scenario.name, level, level.slo));
       const repetitions = scenario.workload.repetitions ?? 1;
       const done = this.#records.filter((r) => r.scenario.name === scenario.name && r.level.concurrency === level.concurrency).length;
       if (done >= repetitions && this.#baseline) {
@@ -356,7 +356,7 @@ export class Sweep {
       const spec = this.config.baseline;
       if (spec && this.#baseline) summary.baseline = this.#baselineReport(summary);
       const sloFailures = summary.scenarios.flatMap((s) =>
-        s.levels.flatMap((l) => (isMeasured(l) ? describeSloFailures(s.name, l.concurrency, l.slo) : [])),
+        s.levels.flatMap((l) => (isMeasured(l) ? describeSloFailures(s.name, l, l.slo) : [])),
       );
       const verdicts = summary.baseline?.verdicts ?? [];
       // Issue 13: a baseline that does not apply here is a warning, or with baseline.strict a failure.

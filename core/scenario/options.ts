@@ -44,7 +44,16 @@ export interface ScenarioOptions {
   challenge_id?: string;
   /** A JSON body, or a function of the request context returning one (an object, or a string sent as is). */
   payload?: unknown | ((ctx: PayloadContext) => unknown);
+  /** Closed loop: one level per concurrency (replaces config.yaml's `concurrency_levels` or `arrival_rates`). */
   concurrency_levels?: number[];
+  /** Open loop: one level per arrival rate in req/s (replaces config.yaml's `concurrency_levels` or `arrival_rates`). */
+  arrival_rates?: number[];
+  /** Open loop: `constant` (default) or `poisson` spacing of the arrivals. */
+  arrivals?: 'constant' | 'poisson';
+  /** Seed of a Poisson schedule (default: random, recorded in the summary). */
+  seed?: number;
+  /** Open loop: requests outstanding at most (default 1000); an arrival beyond them is dropped. */
+  max_in_flight?: number;
   duration_seconds?: number;
   requests_per_level?: number;
   warmup_seconds?: number;

@@ -1,7 +1,9 @@
+import { randomArrivalSeed, type ArrivalProcess } from '../../engine/arrival-schedule.ts';
 import { generatorThreadsProblem } from '../../engine/thread-policy.ts';
 import { BODYLESS_METHODS, type HttpMethod } from '../../engine/http-syntax.ts';
 import type { ResponseCheck } from '../../engine/types.ts';
 import { formatIssues } from '../config/load-config.ts';
+import { DEFAULT_MIN_ACHIEVED_RATE_PCT } from '../gates/slo.ts';
 import type { LoadbenchConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { redactUrl, secretValues } from '../model/redaction.ts';
@@ -19,7 +21,10 @@ export interface ResolvedScenario {
   challengeId: string;
   body: ReturnType<typeof renderPayload>;
   payloadShape: unknown;
+  /** Concurrencies (closed loop) or arrival rates in req/s (open loop): the levels' keys. */
   levels: number[];
+  /** Set for an open-loop scenario (`arrival_rates`). */
+  open?: ResolvedOpenLoop;
   durationSeconds?: number;
   requestsPerLevel?: number;
   warmupSeconds: number;
@@ -40,6 +45,19 @@ export interface ResolvedScenario {
   replicas?: number[];
 }
 
+/** How an open-loop scenario's arrivals come. */
+export interface ResolvedOpenLoop {
+  arrivals: ArrivalProcess;
+  /** The seed of a Poisson schedule, given or drawn once for the scenario (so every level and repetition records it). */
+  seed: number;
+  maxInFlight: number;
+  /**
+   * The part of every level's schedule this process sends (distributed shards, issue 15): arrivals
+   * i with `i % count === index - 1`. Absent: the whole schedule.
+   */
+  partition?: { index: number; count: number };
+}
+
 /** The options once validated: the schema normalised them (method in upper case, header values as text). */
 type ValidOptions = Omit<ScenarioOptions, 'method' | 'headers'> & { method?: HttpMethod; headers?: Record<string, string> };
 
@@ -56,7 +74,17 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
   if (o.requests_per_level !== undefined && o.duration_seconds !== undefined) {
     throw new ConfigError(where, ['duration_seconds and requests_per_level are both set: expected exactly one of them']);
   }
+  if (o.concurrency_levels !== undefined && o.arrival_rates !== undefined) {
+    throw new ConfigError(where, ['concurrency_levels and arrival_rates are both set: expected exactly one of them (closed loop or open loop)']);
+  }
   const w = config.workload;
+  // A scenario's own choice of levels replaces config.yaml's, whichever kind either is.
+  const rates = o.arrival_rates ?? (o.concurrency_levels === undefined ? w.arrival_rates : undefined);
+  const open: ResolvedOpenLoop | undefined = rates && {
+    arrivals: o.arrivals ?? w.arrivals,
+    seed: o.seed ?? w.seed ?? randomArrivalSeed(),
+    maxInFlight: o.max_in_flight ?? w.max_in_flight,
+  };
   const method = o.method ?? config.target.method;
   const hasBody = !BODYLESS_METHODS.has(method);
   const durationSeconds = o.requests_per_level !== undefined ? undefined : (o.duration_seconds ?? w.duration_seconds);
@@ -81,7 +109,8 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     challengeId,
     body: hasBody ? renderPayload(payload, challengeId) : undefined,
     payloadShape: payloadShape(payload),
-    levels: o.concurrency_levels ?? w.concurrency_levels,
+    levels: rates ?? o.concurrency_levels ?? w.concurrency_levels ?? [],
+    ...(open ? { open } : {}),
     durationSeconds,
     requestsPerLevel,
     warmupSeconds: o.warmup_seconds ?? w.warmup_seconds,
@@ -91,7 +120,7 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
     repetitions: o.repetitions ?? w.repetitions,
     generatorThreads,
     ...(o.baseline !== undefined ? { baselineOverride: o.baseline as false | Partial<BaselineTolerances> } : {}),
-    slo: o.slo === false ? {} : { ...config.slo, ...o.slo },
+    slo: o.slo === false ? {} : { ...(open ? { min_achieved_rate_pct: DEFAULT_MIN_ACHIEVED_RATE_PCT } : {}), ...config.slo, ...o.slo },
     stopOnSloFailure: o.stop_on_slo_failure ?? config.stop_on_slo_failure,
     check: o.check,
     secrets: secretValues(token, headers),
@@ -102,7 +131,10 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
 
 /** One run of a level: its concurrency and, with `repetitions` > 1, which repetition. */
 export interface LevelRun {
+  /** The level's key: its concurrency, or for an open-loop level its rate (req/s). */
   concurrency: number;
+  /** Set for an open-loop level: its arrival rate, req/s (equal to `concurrency`). */
+  rateRps?: number;
   repetition?: number;
   /** In a scaling sweep, the replica count the level runs at (the target restarted for each count). */
   replicas?: number;
@@ -112,9 +144,13 @@ export interface LevelRun {
  * The runs of a scenario in the order they happen: every level in turn, each `repetitions` times;
  * in a scaling sweep, all of that once per replica count, the counts in the configured order.
  */
-export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions'> & { replicas?: number[] }): LevelRun[] {
+export function levelRuns(s: Pick<ResolvedScenario, 'levels' | 'repetitions' | 'open'> & { replicas?: number[] }): LevelRun[] {
   const once = s.levels.flatMap((concurrency) =>
-    Array.from({ length: s.repetitions }, (_, r): LevelRun => (s.repetitions > 1 ? { concurrency, repetition: r + 1 } : { concurrency })),
+    Array.from({ length: s.repetitions }, (_, r): LevelRun => ({
+      concurrency,
+      ...(s.open ? { rateRps: concurrency } : {}),
+      ...(s.repetitions > 1 ? { repetition: r + 1 } : {}),
+    })),
   );
   if (!s.replicas?.length) return once;
   return s.replicas.flatMap((replicas) => once.map((run) => ({ ...run, replicas })));
@@ -134,7 +170,15 @@ export function scenarioSnapshot(s: ResolvedScenario, file: string, line?: numbe
       method: s.method,
       header_names: Object.keys(s.headers),
       payload_shape: s.payloadShape,
-      concurrency_levels: s.levels,
+      concurrency_levels: s.open ? [] : s.levels,
+      ...(s.open
+        ? {
+            arrival_rates: s.levels,
+            arrivals: s.open.arrivals,
+            ...(s.open.arrivals === 'poisson' ? { seed: s.open.seed } : {}),
+            max_in_flight: s.open.maxInFlight,
+          }
+        : {}),
       ...(s.durationSeconds !== undefined ? { duration_seconds: s.durationSeconds } : {}),
       ...(s.requestsPerLevel !== undefined ? { requests_per_level: s.requestsPerLevel } : {}),
       warmup_seconds: s.warmupSeconds,

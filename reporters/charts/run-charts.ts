@@ -1,6 +1,6 @@
 /** The charts of one run against concurrency: throughput, latency, error rate, latency distribution. Pure. */
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
-import { ERROR_CATEGORIES, decodeHistogram, measuredLevels, type ErrorCategory, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
+import { ERROR_CATEGORIES, decodeHistogram, isOpenLoopScenario, measuredLevels, type ErrorCategory, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
 import { DASH, colorAt, lineChartConfig, log2AxisRange, percentileX, type Series, type SeriesPoint } from './line-chart.ts';
 
 /** The measured levels of a scenario, in concurrency order. */
@@ -11,19 +11,39 @@ export const prefix = (summary: RunSummary, s: ScenarioSummary, text: string): s
   summary.scenarios.length > 1 ? `${s.name}: ${text}` : text;
 const CONCURRENCY_AXIS = 'concurrency (concurrent clients, log2 scale)';
 
+/** What the x axis of a run's charts is: concurrency, the offered rate of open-loop runs, or both kinds of level at once. */
+export function levelAxis(summary: RunSummary): { name: string; label: string; short: string } {
+  const withLevels = summary.scenarios.filter((s) => s.levels.length > 0);
+  const open = withLevels.filter(isOpenLoopScenario).length;
+  if (open === 0) return { name: 'concurrency', label: CONCURRENCY_AXIS, short: 'c' };
+  if (open === withLevels.length) return { name: 'offered rate', label: 'offered rate (requests per second, log2 scale)', short: 'rate' };
+  return { name: 'level', label: 'concurrency, or offered rate in req/s for open-loop scenarios (log2 scale)', short: 'level' };
+}
+
+/** A level's label on a chart: `c=8`, or `200 req/s` open loop. */
+export const levelLabel = (l: MeasuredLevel): string => (l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s` : `c=${l.concurrency}`);
+
 /** Successful req/s against concurrency, one line per scenario. */
 export function throughputChart(summary: RunSummary): ChartConfiguration<'line'> {
   const several = summary.scenarios.length > 1;
+  const axis = levelAxis(summary);
+  const series: Series[] = summary.scenarios.map((s, i) => ({
+    label: several ? s.name : 'throughput (successful req/s)',
+    color: colorAt(i),
+    points: measured(s).map((l) => ({ x: l.concurrency, y: l.throughput_rps })),
+  }));
+  // Open loop: the y = x line, where throughput would be if every offered request succeeded.
+  const rates = summary.scenarios.filter(isOpenLoopScenario).flatMap((s) => measured(s).map((l) => l.concurrency));
+  if (rates.length) {
+    const sorted = [...new Set(rates)].sort((a, b) => a - b);
+    series.push({ label: 'offered rate (y = x)', color: '#000000', dashed: true, width: 1.2, points: sorted.map((r) => ({ x: r, y: r })) });
+  }
   return lineChartConfig({
-    title: `Throughput vs concurrency (run "${summary.run_label}")`,
-    xLabel: CONCURRENCY_AXIS,
+    title: `Throughput vs ${axis.name} (run "${summary.run_label}")`,
+    xLabel: axis.label,
     yLabel: 'successful requests per second (req/s)',
     xLog2Ticks: allLevels(summary),
-    series: summary.scenarios.map((s, i) => ({
-      label: several ? s.name : 'throughput (successful req/s)',
-      color: colorAt(i),
-      points: measured(s).map((l) => ({ x: l.concurrency, y: l.throughput_rps })),
-    })),
+    series,
   });
 }
 
@@ -80,9 +100,9 @@ export function latencyChart(summary: RunSummary): ChartConfiguration<'line'> {
     });
   }
   return lineChartConfig({
-    title: `p95 latency vs concurrency (run "${summary.run_label}")`,
-    subtitle: 'p50 and p99 as thinner lines; SLO limit dashed',
-    xLabel: CONCURRENCY_AXIS,
+    title: `p95 latency vs ${levelAxis(summary).name} (run "${summary.run_label}")`,
+    subtitle: `p50 and p99 as thinner lines; SLO limit dashed${levelAxis(summary).name === 'concurrency' ? '' : '; open loop: timed from each request\'s due time'}`,
+    xLabel: levelAxis(summary).label,
     yLabel: 'latency (ms)',
     xLog2Ticks: ticks,
     series: [...curves, ...limits],
@@ -101,6 +121,7 @@ const CATEGORY_COLORS: Record<ErrorCategory, string> = {
   body_too_large: '#17becf',
   invalid_response: '#7f7f7f',
   other: '#1f77b4',
+  dropped: '#2ca02c',
 };
 
 /** Error rate (%) of one category at one level. */
@@ -157,9 +178,11 @@ export function errorRateChart(summary: RunSummary): ChartConfiguration<'line'> 
     });
   }
   const base = lineChartConfig({
-    title: `Error rate vs concurrency, stacked by category (run "${summary.run_label}")`,
-    subtitle: anyError ? 'each band is one error category; the top edge is the total error rate' : 'no failed request at any level',
-    xLabel: CONCURRENCY_AXIS,
+    title: `Error rate vs ${levelAxis(summary).name}, stacked by category (run "${summary.run_label}")`,
+    subtitle: anyError
+      ? `each band is one error category; the top edge is the total error rate${levelAxis(summary).name === 'concurrency' ? '' : ' (dropped: arrivals not sent at max_in_flight)'}`
+      : 'no failed request at any level',
+    xLabel: levelAxis(summary).label,
     yLabel: 'error rate (% of requests)',
     xLog2Ticks: ticks,
     // Room above the SLO line so it never sits on the frame.
@@ -202,7 +225,7 @@ export function latencyDistributionChart(summary: RunSummary): ChartConfiguratio
         continue; // a damaged histogram costs its curve, not the whole report
       }
       series.push({
-        label: prefix(summary, s, `c=${l.concurrency}`),
+        label: prefix(summary, s, levelLabel(l)),
         color: colorAt(i++),
         width: 2,
         dash: SCENARIO_DASHES[k % SCENARIO_DASHES.length],
@@ -213,7 +236,7 @@ export function latencyDistributionChart(summary: RunSummary): ChartConfiguratio
   }
   return lineChartConfig({
     title: `Latency distribution by level (run "${summary.run_label}")`,
-    subtitle: 'latency at each percentile, one curve per concurrency level (c)',
+    subtitle: `latency at each percentile, one curve per level${levelAxis(summary).name === 'concurrency' ? ' (c: concurrency)' : ''}`,
     xLabel: 'percentile (log scale of 1/(1-p): the tail to the right)',
     yLabel: 'latency (ms)',
     xPercentile: true,

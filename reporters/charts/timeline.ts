@@ -2,7 +2,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { MeasuredLevel, RunSummary } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig, type MarkerOptions, type Series, type SeriesPoint, type ShadedBand, type VerticalMarker } from './line-chart.ts';
-import { measured, prefix } from './run-charts.ts';
+import { levelLabel, measured, prefix } from './run-charts.ts';
 import { targetCpuPoints } from './resources-chart.ts';
 
 /** One second of the timeline as a rate, placed at the middle of its bucket. */
@@ -12,6 +12,8 @@ export interface TimelineRate {
   rps: number;
   /** p95 of the bucket (ms), null when no request succeeded in it. */
   p95_ms: number | null;
+  /** Open loop: arrivals sent per second of the bucket (the achieved rate). */
+  sent_rps?: number;
 }
 
 /** Buckets shorter than this (s), i.e. the tail of a level, are too short to be a rate. */
@@ -32,6 +34,7 @@ export function timelineRates(l: MeasuredLevel, t0Ms: number): TimelineRate[] {
       x: round2((p.t_ms + (next - p.t_ms) / 2 - t0Ms) / 1000),
       rps: p.successes / len,
       p95_ms: p.successes > 0 ? p.p95_ms : null,
+      ...(p.sent !== undefined ? { sent_rps: p.sent / len } : {}),
     });
   });
   return out;
@@ -58,16 +61,22 @@ export function timelineChart(summary: RunSummary): ChartConfiguration<'line'> {
   summary.scenarios.forEach((s, i) => {
     const rps: SeriesPoint[] = [];
     const p95: SeriesPoint[] = [];
+    // Open loop: the target rate and the achieved rate (arrivals sent) per second.
+    const target: SeriesPoint[] = [];
+    const achieved: SeriesPoint[] = [];
     for (const l of measured(s)) {
       const rates = timelineRates(l, t0);
       // A null between levels breaks the line: the gap (a warm-up) was not measured.
       if (rps.length && rates.length) {
-        rps.push({ x: rel(l.started_at_ms), y: null });
-        p95.push({ x: rel(l.started_at_ms), y: null });
+        for (const line of [rps, p95, target, achieved]) if (line.length) line.push({ x: rel(l.started_at_ms), y: null });
       }
       for (const r of rates) {
         rps.push({ x: r.x, y: r.rps });
         p95.push({ x: r.x, y: r.p95_ms });
+        if (l.target_rate_rps !== undefined && r.sent_rps !== undefined) {
+          target.push({ x: r.x, y: l.target_rate_rps });
+          achieved.push({ x: r.x, y: r.sent_rps });
+        }
       }
       xEnd = Math.max(xEnd, rel(l.started_at_ms + l.duration_s * 1000));
       const warmup = s.workload.warmup_seconds;
@@ -75,6 +84,10 @@ export function timelineChart(summary: RunSummary): ChartConfiguration<'line'> {
     }
     series.push({ label: prefix(summary, s, 'throughput (req/s, left axis)'), color: colorAt(i * 2), width: 2, points: rps });
     series.push({ label: prefix(summary, s, 'p95 latency (ms, right axis)'), color: colorAt(i * 2 + 1), width: 1.5, yAxis: 'y2', points: p95 });
+    if (achieved.length) {
+      series.push({ label: prefix(summary, s, 'target rate (req/s, left axis)'), color: '#000000', dashed: true, width: 1.2, points: target });
+      series.push({ label: prefix(summary, s, 'achieved rate: sent (req/s, left axis)'), color: colorAt(i * 2 + 2), width: 1.5, points: achieved });
+    }
   });
   const sorted = [...levels].sort((a, b) => a.l.started_at_ms - b.l.started_at_ms);
   // Labels of markers closer than ~7 % of the axis go one row lower (3 rows, then around again).
@@ -85,11 +98,13 @@ export function timelineChart(summary: RunSummary): ChartConfiguration<'line'> {
     const x = rel(l.started_at_ms);
     row = x - lastX < minGap ? (row + 1) % 3 : 0;
     lastX = x;
-    markers.push({ x, label: `${summary.scenarios.length > 1 ? `${s.name} ` : ''}c=${l.concurrency}`, row });
+    markers.push({ x, label: `${summary.scenarios.length > 1 ? `${s.name} ` : ''}${levelLabel(l)}`, row });
   }
   const config = lineChartConfig({
     title: `Throughput and p95 per second over the run (run "${summary.run_label}")`,
-    subtitle: 'dashed lines: level starts with their concurrency c; grey bands: warm-ups (not counted)',
+    subtitle: levels.some(({ l }) => l.target_rate_rps !== undefined)
+      ? 'dashed lines: level starts with their level (c: concurrency, req/s: offered rate); grey bands: warm-ups (not counted)'
+      : 'dashed lines: level starts with their concurrency c; grey bands: warm-ups (not counted)',
     xLabel: 'time since the run start (s)',
     yLabel: 'successful requests per second (req/s)',
     y2Label: 'p95 latency (ms)',

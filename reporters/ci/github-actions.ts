@@ -6,7 +6,7 @@
  * report's findings. Pure.
  */
 import { outputName } from '../../core/model/outputs.ts';
-import type { RunSummary } from '../../core/model/summary.ts';
+import { levelName, type RunSummary } from '../../core/model/summary.ts';
 import { describeBaselineNotJudged } from '../../core/model/verdict-lines.ts';
 import { codeSpan, escapeMarkdown } from '../report/markdown.ts';
 import type { ReportView } from '../report/report-model.ts';
@@ -42,7 +42,7 @@ export function formatAnnotations(summary: RunSummary): string[] {
   const seen = new Set<string>();
   for (const level of levels) {
     const where = { file: level.scenario.file || undefined, line: level.scenario.line };
-    const at = `scenario "${level.scenario.name}" at concurrency ${level.concurrency}`;
+    const at = `scenario "${level.scenario.name}" at ${levelName(level.results[0] ?? level.concurrency)}`;
     const lines: [string, string][] = [
       ...level.errors.map((x): [string, string] => [x.line, `loadbench: level failed to run (${at})`]),
       ...level.slo.map((x): [string, string] => [x.line, `loadbench: SLO failed (${at})`]),

@@ -25,13 +25,15 @@ export function levelFailures(summary: RunSummary): LevelFailures[] {
     const byLevel = new Map<number, LevelResult[]>();
     for (const l of scenario.levels) byLevel.set(l.concurrency, [...(byLevel.get(l.concurrency) ?? []), l]);
     return [...byLevel.entries()].map(([concurrency, results]): LevelFailures => {
+      // The level as messages name it (an open-loop level by its rate).
+      const ref = results[0]!;
       const slo: LevelFailures['slo'] = [];
       const errors: LevelFailures['errors'] = [];
       for (const l of results) {
         if (isMeasured(l)) {
-          for (const line of describeSloFailures(scenario.name, concurrency, l.slo)) slo.push({ line, repetition: l.repetition });
+          for (const line of describeSloFailures(scenario.name, ref, l.slo)) slo.push({ line, repetition: l.repetition });
         } else if (l.reason.startsWith(FAILED_TO_RUN)) {
-          errors.push({ line: describeLevelError(scenario.name, concurrency, l.reason.slice(FAILED_TO_RUN.length).replace(/^: /, '')), repetition: l.repetition });
+          errors.push({ line: describeLevelError(scenario.name, ref, l.reason.slice(FAILED_TO_RUN.length).replace(/^: /, '')), repetition: l.repetition });
         }
       }
       const verdicts = (summary.baseline?.verdicts ?? []).filter((v) => v.scenario === scenario.name && v.concurrency === concurrency);

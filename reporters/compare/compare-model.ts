@@ -67,7 +67,7 @@ function describeWorkload(s: ScenarioSummary, reps: number): Record<string, stri
   const w = s.workload;
   return {
     'repetitions per level': String(reps),
-    'concurrency levels': w.concurrency_levels.join(', '),
+    'concurrency levels': w.arrival_rates?.length ? `open loop: arrival rates ${w.arrival_rates.join(', ')} req/s (${w.arrivals ?? 'constant'})` : w.concurrency_levels.join(', '),
     'payload shape': JSON.stringify(w.payload_shape),
     'per-level amount': w.requests_per_level !== undefined ? `${w.requests_per_level} requests` : `${w.duration_seconds} s`,
     'warm-up': `${w.warmup_seconds} s`,

@@ -25,6 +25,12 @@ function notes(l: LevelResult): string {
     out.push(`generator delayed (event-loop p99 ${fmt(l.generator.event_loop_delay_p99_ms, 1)} ms; CPU shared with the target?)`);
   }
   if (l.requests > 0 && l.errors.connect_refused === l.requests) out.push('target refused every connection');
+  // Open loop: what the schedule achieved; latency columns are then timed from the due time.
+  const o = l.open_loop;
+  if (o) {
+    out.push(`open loop: sent ${fmt(o.achieved_rate_rps, 1)} req/s, service p99 ${fmt(o.service_time_ms.p99, 2)} ms, lag p99 ${fmt(o.schedule_lag_ms.p99, 2)} ms`);
+    if (o.dropped > 0) out.push(`${o.dropped} dropped (max_in_flight ${o.max_in_flight})`);
+  }
   return out.join('; ');
 }
 
@@ -34,7 +40,7 @@ export function formatConsoleTable(summary: RunSummary): string {
   const rows = summary.scenarios.flatMap((s) =>
     s.levels.map((l) => [
       s.name,
-      l.repetition ? `${l.concurrency} #${l.repetition}` : String(l.concurrency),
+      (l.target_rate_rps !== undefined ? `@${l.concurrency}/s` : String(l.concurrency)) + (l.repetition ? ` #${l.repetition}` : ''),
       figure(l, (m) => fmt(m.throughput_rps, 1)),
       figure(l, (m) => fmt(m.latency_ms.p50, 2)),
       figure(l, (m) => fmt(m.latency_ms.p95, 2)),

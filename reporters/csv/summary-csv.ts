@@ -13,7 +13,8 @@ const figure =
 /** Columns of `runs/<run_label>_summary.csv`, in order: one row per scenario, level and repetition, full precision. */
 export const SUMMARY_COLUMNS = columns<Row>([
   ['scenario', (r) => r.scenario],
-  ['concurrency', (r) => r.level.concurrency],
+  // An open-loop level has no concurrency: its key is target_rate_rps (the JSON's `concurrency` holds the same number).
+  ['concurrency', (r) => (r.level.target_rate_rps === undefined ? r.level.concurrency : undefined)],
   ['repetition', (r) => r.level.repetition ?? 1],
   ['requests', figure((l) => l.requests)],
   ['successes', figure((l) => l.successes)],
@@ -41,6 +42,15 @@ export const SUMMARY_COLUMNS = columns<Row>([
   ['target_rss_mb', figure((l) => availableResources(l.resources)?.target?.max_rss_mb)],
   ['generator_cpu_cores', figure((l) => availableResources(l.resources)?.generator?.mean_cores)],
   ['machine_cpu_pct', figure((l) => availableResources(l.resources)?.machine?.mean_cpu_pct)],
+  // Open loop (arrival_rates): empty for closed levels. latency_* above are then timed from each request's due time.
+  ['target_rate_rps', ({ level }) => level.target_rate_rps],
+  ['achieved_rate_rps', figure((l) => l.open_loop?.achieved_rate_rps)],
+  ['dropped', figure((l) => l.open_loop?.dropped)],
+  ['service_time_p50_ms', figure((l) => l.open_loop?.service_time_ms.p50)],
+  ['service_time_p95_ms', figure((l) => l.open_loop?.service_time_ms.p95)],
+  ['service_time_p99_ms', figure((l) => l.open_loop?.service_time_ms.p99)],
+  ['schedule_lag_p99_ms', figure((l) => l.open_loop?.schedule_lag_ms.p99)],
+  ['max_in_flight_seen', figure((l) => l.open_loop?.max_in_flight_seen)],
 ]);
 
 /** The summary CSV: one row per scenario and level, full precision. Pure. */

@@ -7,7 +7,7 @@
  * be written, an interrupt) fail one more testcase, `run`, so that a failed run never reads as green.
  */
 import { redactUrl } from '../../core/model/redaction.ts';
-import { isMeasured, type LevelResult, type RunSummary } from '../../core/model/summary.ts';
+import { isMeasured, levelName, type LevelResult, type RunSummary } from '../../core/model/summary.ts';
 import { levelFailures, runFailures, type LevelFailures } from '../ci/level-failures.ts';
 import { describeBaselineNotJudged } from '../../core/model/verdict-lines.ts';
 
@@ -80,7 +80,7 @@ function levelCase(level: LevelFailures): TestCaseXml {
         ? { kind: 'skipped', reason: level.results.map((l) => (isMeasured(l) ? '' : l.reason)).find(Boolean) ?? 'not run' }
         : { kind: 'passed' };
   return {
-    name: `concurrency ${level.concurrency}`,
+    name: levelName(level.results[0] ?? level.concurrency),
     classname: level.scenario.name,
     file: level.scenario.file || undefined,
     line: level.scenario.line,

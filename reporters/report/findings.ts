@@ -1,5 +1,5 @@
 import { levelBottleneck, type Bottleneck } from './bottleneck.ts';
-import { ERROR_CATEGORIES, measuredLevels, type ErrorCategory, type MeasuredLevel, type ScenarioSummary } from '../../core/model/summary.ts';
+import { ERROR_CATEGORIES, isOpenLoopScenario, measuredLevels, type ErrorCategory, type MeasuredLevel, type ScenarioSummary } from '../../core/model/summary.ts';
 
 /**
  * Little's law: the mean number of requests in the system is throughput x mean latency.
@@ -45,6 +45,56 @@ export interface ScenarioFindings {
   client_bound_levels: number[];
   /** What limited each level, from the resource figures of the system under test (issue 16); empty without them. */
   bottlenecks: Bottleneck[];
+  /** Set for an open-loop scenario (`arrival_rates`): levels are offered rates, the findings are about rates. */
+  open?: OpenLoopFindings;
+}
+
+/** The findings of an open-loop scenario, in req/s of offered rate. */
+export interface OpenLoopFindings {
+  /** Highest offered rate meeting every SLO check ("capacity at the SLO"); undefined when none does. */
+  capacity: { rate_rps: number; achieved_rps: number; throughput_rps: number; p95_ms: number } | undefined;
+  /**
+   * Lowest offered rate the system did not keep up with: fewer than {@link OPEN_SATURATION_RATIO} of the due
+   * arrivals sent, or of the sent requests answered with success, or p95 more than {@link OPEN_LATENCY_BLOWUP} times the previous rate's.
+   */
+  saturation: { rate_rps: number; reason: string } | undefined;
+  /** Offered rates with dropped arrivals, and how many. */
+  dropped: { rate_rps: number; dropped: number }[];
+}
+
+/** Open loop: below this share of the offered rate in successes, the system did not keep up. */
+export const OPEN_SATURATION_RATIO = 0.95;
+/** Open loop: p95 growing this many times from one offered rate to the next is latency growing without bound. */
+export const OPEN_LATENCY_BLOWUP = 5;
+
+/** The open-loop findings of a scenario's levels (offered rates, lowest first). Pure. */
+export function openLoopFindings(levels: MeasuredLevel[]): OpenLoopFindings {
+  const judged = levels.filter((l) => l.slo.judged && l.slo.pass);
+  const cap = judged.at(-1);
+  let saturation: OpenLoopFindings['saturation'];
+  for (let i = 0; i < levels.length && !saturation; i++) {
+    const l = levels[i]!;
+    const o = l.open_loop;
+    if (!o) continue;
+    const prev = levels[i - 1];
+    if (o.sent < o.scheduled * OPEN_SATURATION_RATIO) {
+      saturation = { rate_rps: o.target_rate_rps, reason: `${o.sent} of the ${o.scheduled} arrivals due were sent (${o.achieved_rate_rps.toFixed(1)} req/s achieved), below ${OPEN_SATURATION_RATIO * 100} %` };
+    } else if (l.successes < o.sent * OPEN_SATURATION_RATIO) {
+      saturation = { rate_rps: o.target_rate_rps, reason: `${l.successes} of the ${o.sent} requests sent succeeded (${l.throughput_rps.toFixed(1)} req/s), below ${OPEN_SATURATION_RATIO * 100} %` };
+    } else if (prev && prev.latency_ms.p95 > 0 && l.latency_ms.p95 > prev.latency_ms.p95 * OPEN_LATENCY_BLOWUP) {
+      saturation = { rate_rps: o.target_rate_rps, reason: `p95 ${l.latency_ms.p95.toFixed(1)} ms, over ${OPEN_LATENCY_BLOWUP} x the ${prev.latency_ms.p95.toFixed(1)} ms at ${prev.concurrency} req/s` };
+    }
+  }
+  return {
+    capacity: cap && {
+      rate_rps: cap.concurrency,
+      achieved_rps: cap.open_loop?.achieved_rate_rps ?? 0,
+      throughput_rps: cap.throughput_rps,
+      p95_ms: cap.latency_ms.p95,
+    },
+    saturation,
+    dropped: levels.filter((l) => (l.open_loop?.dropped ?? 0) > 0).map((l) => ({ rate_rps: l.concurrency, dropped: l.open_loop!.dropped })),
+  };
 }
 
 /** Below this share of the offered concurrency, the client (not the target) held requests back. */
@@ -114,5 +164,6 @@ export function scenarioFindings(s: ScenarioSummary): ScenarioFindings {
     partial_levels: s.levels.filter((l) => l.status === 'partial').map((l) => l.concurrency),
     client_bound_levels: levels.filter((l) => l.generator.client_bound).map((l) => l.concurrency),
     bottlenecks: levels.map(levelBottleneck).filter((b): b is Bottleneck => b !== undefined),
+    ...(isOpenLoopScenario(s) ? { open: openLoopFindings(levels) } : {}),
   };
 }

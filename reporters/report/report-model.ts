@@ -1,7 +1,7 @@
 import { RUN_CHARTS, outputName } from '../../core/model/outputs.ts';
 import { redactCredentials, redactUrl } from '../../core/model/redaction.ts';
-import { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS, measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
-import { LITTLE_CLIENT_LIMIT_RATIO, scenarioFindings, type ScenarioFindings } from './findings.ts';
+import { CLIENT_BOUND_LIMITS, GENERATOR_DELAY_NOTE_MS, isOpenLoopScenario, levelName, measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
+import { LITTLE_CLIENT_LIMIT_RATIO, OPEN_LATENCY_BLOWUP, OPEN_SATURATION_RATIO, scenarioFindings, type OpenLoopFindings, type ScenarioFindings } from './findings.ts';
 import { codeBlock, codeSpan, escapeMarkdown, markdownTable } from './markdown.ts';
 
 /** Facts about the machine and project, read by the writer (I/O) and passed in. */
@@ -62,6 +62,8 @@ function sloText(s: ScenarioSummary): string {
   if (s.slo.p99_ms !== undefined) parts.push(`p99 ≤ ${s.slo.p99_ms} ms`);
   if (s.slo.error_rate_pct !== undefined) parts.push(`error rate ≤ ${s.slo.error_rate_pct} %`);
   if (s.slo.min_throughput_rps !== undefined) parts.push(`throughput ≥ ${s.slo.min_throughput_rps} req/s`);
+  if (s.slo.min_achieved_rate_pct !== undefined) parts.push(`achieved rate ≥ ${s.slo.min_achieved_rate_pct} % of the target`);
+  if (s.slo.max_dropped_pct !== undefined) parts.push(`dropped ≤ ${s.slo.max_dropped_pct} % of arrivals`);
   if (s.slo.up_to_concurrency !== undefined) parts.push(`judged up to concurrency ${s.slo.up_to_concurrency}`);
   return parts.length ? parts.join(', ') : 'none';
 }
@@ -84,7 +86,47 @@ function levelNotes(l: MeasuredLevel): string {
 }
 
 function resultsTable(summary: RunSummary): string {
-  const rows = summary.scenarios
+  const closed = summary.scenarios.filter((s) => !isOpenLoopScenario(s));
+  const open = summary.scenarios.filter(isOpenLoopScenario);
+  const tables = [closed.length || !open.length ? closedResultsTable(closed) : '', open.length ? openResultsTable(open) : ''];
+  return tables.filter(Boolean).join('\n\n');
+}
+
+/** Open-loop levels: offered and achieved rate, latency from the due time, service time and schedule lag, drops. */
+function openResultsTable(scenarios: ScenarioSummary[]): string {
+  const rows = scenarios
+    .flatMap((s) => measuredLevels(s).map((l) => ({ s, l })))
+    .map(({ s, l }) => {
+      const o = l.open_loop;
+      return [
+        escapeMarkdown(s.name),
+        String(l.concurrency),
+        o ? n2(o.achieved_rate_rps) : '-',
+        n2(l.throughput_rps),
+        l.latency_ms.p50.toFixed(3),
+        l.latency_ms.p95.toFixed(3),
+        l.latency_ms.p99.toFixed(3),
+        o ? o.service_time_ms.p99.toFixed(3) : '-',
+        o ? o.schedule_lag_ms.p99.toFixed(3) : '-',
+        o ? n0(o.dropped) : '-',
+        n2(l.error_rate_pct),
+        !l.slo.judged ? '-' : l.slo.pass ? 'pass' : `**fail** (${l.slo.checks.filter((c) => !c.pass).map((c) => c.metric).join(', ')})`,
+        levelNotes(l),
+      ];
+    });
+  return [
+    'Open loop (arrival rates): latency is timed from each request\'s due time, service time from its actual send; dropped arrivals (not sent at `max_in_flight`) count in the error rate.',
+    '',
+    markdownTable(
+      ['scenario', 'offered (req/s)', 'achieved (req/s)', 'throughput (req/s)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'service p99 (ms)', 'lag p99 (ms)', 'dropped', 'error rate (%)', 'SLO', 'notes'],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+    ),
+  ].join('\n');
+}
+
+function closedResultsTable(scenarios: ScenarioSummary[]): string {
+  const rows = scenarios
     .flatMap((s) => measuredLevels(s).map((l) => ({ s, l })))
     .sort((a, b) => (a.s.name < b.s.name ? -1 : a.s.name > b.s.name ? 1 : a.l.concurrency - b.l.concurrency))
     .map(({ s, l }) => [
@@ -106,7 +148,54 @@ function resultsTable(summary: RunSummary): string {
   );
 }
 
-function findingItems(s: ScenarioSummary, f: ScenarioFindings): string[] {
+/** The findings of an open-loop scenario: capacity at the SLO and the saturation rate, in offered req/s. */
+function openFindingItems(s: ScenarioSummary, f: ScenarioFindings, o: OpenLoopFindings, summary: RunSummary): string[] {
+  const items: string[] = [];
+  if (!f.has_slo) items.push('**Capacity at the SLO**: no SLO set for this scenario.');
+  else if (o.capacity) {
+    items.push(
+      `**Capacity at the SLO** (${escapeMarkdown(sloText(s))}): ${o.capacity.rate_rps} req/s offered, ${n1(o.capacity.achieved_rps)} req/s sent and ${n1(o.capacity.throughput_rps)} successful req/s, p95 ${n1(o.capacity.p95_ms)} ms from the due time.`,
+    );
+  } else if (f.slo_failures.length) {
+    items.push(`**Capacity at the SLO**: none; the lowest rate (${f.slo_failures[0]!.concurrency} req/s) already broke ${f.slo_failures[0]!.metrics.join(', ')}.`);
+  } else {
+    items.push('**Capacity at the SLO**: no level was judged.');
+  }
+  items.push(
+    o.saturation
+      ? `**Saturation** at ${o.saturation.rate_rps} req/s: ${o.saturation.reason}.`
+      : `**Saturation**: not reached; at every offered rate the system kept up (≥ ${OPEN_SATURATION_RATIO * 100} % of the due arrivals sent and of those answered with success, p95 never grew ${OPEN_LATENCY_BLOWUP}-fold). Extend \`arrival_rates\` to find it.`,
+  );
+  if (o.dropped.length) {
+    items.push(`**Dropped arrivals** (not sent: \`max_in_flight\` requests were outstanding; counted in the error rate): ${o.dropped.map((d) => `${n0(d.dropped)} at ${d.rate_rps} req/s`).join(', ')}.`);
+  }
+  items.push(
+    f.errors_start
+      ? `**Errors** start at ${f.errors_start.concurrency} req/s (${n2(f.errors_start.error_rate_pct)} %), categories from there on: ${f.errors_start.categories.join(', ')}.`
+      : '**Errors**: none at any rate.',
+  );
+  // A closed-loop scenario against the same target in the same run: both views side by side.
+  for (const c of summary.scenarios.filter((x) => !isOpenLoopScenario(x) && x.workload.url === s.workload.url && x.workload.method === s.workload.method)) {
+    const cf = scenarioFindings(c);
+    if (!cf.peak) continue;
+    items.push(
+      `**Closed loop beside it** (scenario ${escapeMarkdown(c.name)}, same target): peak ${n1(cf.peak.throughput_rps)} req/s at concurrency ${cf.peak.concurrency} with p95 ${n1(cf.peak.p95_ms)} ms` +
+        (o.capacity ? `; open loop: ${o.capacity.rate_rps} req/s within the SLO at p95 ${n1(o.capacity.p95_ms)} ms from the due time.` : '.') +
+        ' A closed loop waits for each answer, so a stall slows its sending and hides in a few slow samples; the open loop keeps sending and times every request from when it was due.',
+    );
+  }
+  const saturated = measuredLevels(s).filter((l) => l.generator.client_bound).map((l) => `${l.concurrency} req/s`);
+  if (saturated.length) {
+    items.push(
+      `**Load generator saturated or late** at ${saturated.join(', ')} (CPU at ${CLIENT_BOUND_LIMITS.cpuPct} % of a core or more, event-loop delay p99 above ${CLIENT_BOUND_LIMITS.eventLoopP99Ms} ms, or schedule lag p99 above ${CLIENT_BOUND_LIMITS.scheduleLagP99Ms} ms): requests left late, so part of those latencies is the generator's.`,
+    );
+  }
+  if (f.partial_levels.length) items.push(`**Partial levels** (interrupted): ${f.partial_levels.map((r) => `${r} req/s`).join(', ')}.`);
+  return items;
+}
+
+function findingItems(s: ScenarioSummary, f: ScenarioFindings, summary: RunSummary): string[] {
+  if (f.open) return openFindingItems(s, f, f.open, summary);
   const items: string[] = [];
   if (f.peak) {
     items.push(
@@ -187,6 +276,14 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
   for (const { s, f } of findings) {
     const name = summary.scenarios.length > 1 ? `${escapeMarkdown(s.name)}: ` : '';
     const first = measuredLevels(s).find((l) => l.requests > 0);
+    if (f.open) {
+      const o = f.open;
+      if (o.capacity) conclusions.push(`${name}Offer at most **${o.capacity.rate_rps} req/s** to keep ${escapeMarkdown(sloText(s))} (measured: p95 ${n1(o.capacity.p95_ms)} ms from the due time).`);
+      else if (f.has_slo) conclusions.push(`${name}No offered rate met the SLO (${escapeMarkdown(sloText(s))}): the system needs more capacity, or the SLO needs review.`);
+      if (o.saturation) conclusions.push(`${name}The system saturates at ${o.saturation.rate_rps} req/s offered (${o.saturation.reason}).`);
+      if (f.client_bound_levels.length) conclusions.push(`${name}Some rates were limited by the load generator: rerun them with \`generator_threads\` or from another machine before drawing capacity conclusions.`);
+      continue;
+    }
     if (f.peak && first) {
       tradeoffs.push(
         `${name}*Latency vs throughput*: from concurrency ${first.concurrency} to ${f.peak.concurrency}, throughput went from ${n1(first.throughput_rps)} to ${n1(f.peak.throughput_rps)} req/s while p95 went from ${n1(first.latency_ms.p95)} to ${n1(f.peak.p95_ms)} ms. Which end of this curve does your service need? _(author: explain)_`,
@@ -211,7 +308,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       conclusions.push(`${name}Some levels were limited by the load generator: rerun them with \`generator_threads\` or from another machine before drawing capacity conclusions.`);
     }
   }
-  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.status === 'partial').map((l) => `${escapeMarkdown(s.name)} at concurrency ${l.concurrency}`));
+  const partial = summary.scenarios.flatMap((s) => s.levels.filter((l) => l.status === 'partial').map((l) => `${escapeMarkdown(s.name)} at ${levelName(l)}`));
   const partialText = partial.length
     ? ` Partial level${partial.length > 1 ? 's' : ''} (cut short, fewer requests than planned): ${partial.join('; ')}.`
     : '';
@@ -236,7 +333,9 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
       target_md: codeSpan(`${s.workload.method} ${redactUrl(s.workload.url)}`, 500),
       headers_md: s.workload.header_names.length ? s.workload.header_names.map((h) => codeSpan(h)).join(', ') : 'none',
       payload_md: codeBlock(JSON.stringify(s.workload.payload_shape ?? null, null, 2), 'json'),
-      levels: s.workload.concurrency_levels.join(', '),
+      levels: s.workload.arrival_rates?.length
+        ? `arrival rates ${s.workload.arrival_rates.join(', ')} req/s (open loop, ${s.workload.arrivals ?? 'constant'}${s.workload.seed !== undefined ? `, seed ${s.workload.seed}` : ''}, max_in_flight ${s.workload.max_in_flight ?? '-'})`
+        : s.workload.concurrency_levels.join(', '),
       amount:
         s.workload.requests_per_level !== undefined
           ? `${s.workload.requests_per_level} requests per level`
@@ -250,7 +349,7 @@ export function buildReportView(summary: RunSummary, env: EnvironmentFacts): Rep
     findings: findings.map(({ s, f }) => ({
       scenario: s.name,
       items_md: [
-        ...findingItems(s, f),
+        ...findingItems(s, f, summary),
         // Issue 16: say why there are no resource figures rather than leave them out silently.
         ...(summary.resources && !summary.resources.available ? [`**Resources of the system under test**: unavailable: ${escapeMarkdown(summary.resources.reason ?? 'not sampled')}.`] : []),
       ],

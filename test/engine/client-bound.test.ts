@@ -18,8 +18,8 @@ function burn(ms: number): void {
 }
 
 describe('client_bound thresholds', () => {
-  it('defaults to the documented 90 % of a core and 20 ms of event-loop delay p99', () => {
-    expect(CLIENT_BOUND_LIMITS).toEqual({ cpuPct: 90, eventLoopP99Ms: 20 });
+  it('defaults to the documented 90 % of a core, 20 ms of event-loop delay p99 and 5 ms of open-loop schedule lag p99', () => {
+    expect(CLIENT_BOUND_LIMITS).toEqual({ cpuPct: 90, eventLoopP99Ms: 20, scheduleLagP99Ms: 5 });
   });
 
   it('does not call a level with 5-20 ms of event-loop delay and little CPU client-bound (a shared machine, not a saturated client)', () => {
@@ -30,7 +30,7 @@ describe('client_bound thresholds', () => {
     expect(isClientBound(4, 20.1)).toBe(true);
     expect(isClientBound(90, 0)).toBe(true);
     expect(isClientBound(89.9, 0)).toBe(false);
-    expect(isClientBound(50, 6, { cpuPct: 40, eventLoopP99Ms: 5 })).toBe(true);
+    expect(isClientBound(50, 6, { cpuPct: 40, eventLoopP99Ms: 5, scheduleLagP99Ms: 5 })).toBe(true);
   });
 });
 
@@ -61,11 +61,11 @@ describe('the generator checks itself', () => {
   });
 
   it('judges each generator thread by how busy its event loop was', async () => {
-    const busy = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 0.001, eventLoopP99Ms: 1000 } }));
+    const busy = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 0.001, eventLoopP99Ms: 1000, scheduleLagP99Ms: 5 } }));
     expect(busy.generator.threads).toBe(2);
     expect(busy.generator.client_bound).toBe(true);
     // No event loop can be busier than 100 % of the time.
-    const never = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 100.1, eventLoopP99Ms: 1000 } }));
+    const never = await runLevel(levelPlan(server.url, { concurrency: 4, durationSeconds: 0.5, threads: 2, clientBound: { cpuPct: 100.1, eventLoopP99Ms: 1000, scheduleLagP99Ms: 5 } }));
     expect(never.generator.client_bound).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ describe('generator threads from built JavaScript', () => {
     expect(tsc.stdout + tsc.stderr).toBe('');
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     mkdirSync(join(dir, 'node_modules'));
-    for (const dep of ['hdr-histogram-js', 'csv-stringify']) symlinkSync(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+    for (const dep of ['hdr-histogram-js', 'csv-stringify', 'pure-rand']) symlinkSync(join(REPO_ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
     server = await startServer((_n, _req, res) => res.end('{"ok":true}'));
   }, 120_000);
   afterAll(async () => {

@@ -105,7 +105,7 @@ describe('config loader fuzz (fixed seed)', () => {
       writeFileSync(file, text);
       try {
         const { config } = loadConfig(file, dir, {});
-        expect(config.workload.concurrency_levels.length).toBeGreaterThan(0);
+        expect(config.workload.concurrency_levels!.length).toBeGreaterThan(0);
         expectRunnable(config, text);
         valid++;
       } catch (error) {

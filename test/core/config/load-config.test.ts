@@ -288,7 +288,7 @@ describe('loadConfig', () => {
   it('reads the shipped config.yaml', () => {
     const { config } = loadConfig('config.yaml', process.cwd(), {});
     expect(config.target.token).toBe('dev-token');
-    expect(config.workload.concurrency_levels.length).toBeGreaterThan(0);
+    expect(config.workload.concurrency_levels!.length).toBeGreaterThan(0);
   });
 
   it('says a missing file is missing, and how to fix it', () => {
