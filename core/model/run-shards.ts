@@ -17,7 +17,7 @@ export const levelRunShardSchema = z.object({
    * the shard sends every `count`-th arrival of the level's one schedule (its `open_loop.partition`).
    */
   connections: count,
-  /** Number of this shard's first worker (the raw CSV's `worker` column), the earlier shards' connections before it. */
+  /** Number of this shard's first worker (the raw CSV's `worker` column), the earlier shards' connections (open loop: max_in_flight shares) before it. */
   first_worker: count,
   /** Open loop: this shard's share of the level's max_in_flight (an even split, at least 1). */
   max_in_flight: z.number().int().positive().optional(),

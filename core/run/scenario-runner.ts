@@ -71,11 +71,13 @@ export class ScenarioRunner {
       const openRun = s.open && run.rateRps !== undefined ? { rateRps: run.rateRps, ...s.open } : undefined;
       const part = shard && !openRun ? connectionPart(run.concurrency, shard.index, shard.count) : undefined;
       const arrivals = shard && openRun ? arrivalPart(openRun.rateRps, shard.index, shard.count) : undefined;
-      const maxInFlight = openRun ? (shard ? Math.max(1, connectionPart(openRun.maxInFlight, shard.index, shard.count).connections) : openRun.maxInFlight) : 0;
+      // Open loop in shard mode: max_in_flight shared like connections (at least 1 each), raw `worker` numbers in disjoint blocks.
+      const inFlightPart = shard && openRun ? connectionPart(openRun.maxInFlight, shard.index, shard.count) : undefined;
+      const maxInFlight = inFlightPart ? Math.max(1, inFlightPart.connections) : (openRun?.maxInFlight ?? 0);
       const runShard = shard
         ? part
           ? { index: shard.index, count: shard.count, connections: part.connections, first_worker: part.firstWorker }
-          : { index: shard.index, count: shard.count, connections: 0, first_worker: 0, max_in_flight: maxInFlight }
+          : { index: shard.index, count: shard.count, connections: 0, first_worker: inFlightPart?.firstWorker ?? 0, max_in_flight: maxInFlight }
         : undefined;
       if (shard && part && part.connections === 0) {
         return {
@@ -93,7 +95,7 @@ export class ScenarioRunner {
         scenario: s.name,
         concurrency: part?.connections ?? run.concurrency,
         ...(part ? { levelConcurrency: run.concurrency, firstWorker: part.firstWorker, timelineHistograms: true } : {}),
-        ...(arrivals ? { levelConcurrency: run.concurrency, firstWorker: connectionPart(openRun!.maxInFlight, shard!.index, shard!.count).firstWorker, timelineHistograms: true } : {}),
+        ...(inFlightPart ? { levelConcurrency: run.concurrency, firstWorker: inFlightPart.firstWorker, timelineHistograms: true } : {}),
         url: s.url,
         method: s.method,
         headers: s.headers,

@@ -102,6 +102,7 @@ describe('an open-loop level over three run shards on loopback, one start time, 
       expect(l.slo.judged).toBe(false);
     });
     expect(shards.map((s) => levelOf(s).run_shard!.max_in_flight)).toEqual([22, 21, 21]);
+    expect(shards.map((s) => levelOf(s).run_shard!.first_worker)).toEqual([0, 22, 43]);
     expect(shards.map((s) => levelOf(s).open_loop!.max_in_flight)).toEqual([22, 21, 21]);
 
     // The merge: the schedule's arrivals (rate x duration, within 1 per shard), none dropped, at the target rate.
