@@ -218,8 +218,8 @@ function asRunShard(config: LoadbenchConfig, file: string, env: NodeJS.ProcessEn
     requestsPerLevel: config.workload.requests_per_level,
     stopOnSloFailure: config.stop_on_slo_failure,
     scaling: config.scaling,
-    arrivalRates: (config.workload as Record<string, unknown>).arrival_rates,
-  }).map((line) => (line.startsWith('requests_per_level') || line.startsWith('arrival_rates') ? `workload.${line}` : line));
+    ...(config.workload.arrival_rates !== undefined ? { arrivals: config.workload.arrivals, seed: config.workload.seed } : {}),
+  }).map((line) => (line.startsWith('requests_per_level') || line.startsWith('seed') ? `workload.${line}` : line));
   if (problems.length) throw new ConfigError(file, problems.map((p) => `${p} (shard mode: ${shard.source === 'LOADBENCH_SHARD' ? `LOADBENCH_SHARD=${env.LOADBENCH_SHARD}` : `JOB_COMPLETION_INDEX with LOADBENCH_SHARDS=${env.LOADBENCH_SHARDS}`})`));
   return { ...config, run_label: runShardLabel(config.run_label, shard), run_shard: shard };
 }

@@ -11,10 +11,16 @@ const count = z.number().int().nonnegative();
 export const levelRunShardSchema = z.object({
   index: z.number().int().positive(),
   count: z.number().int().positive(),
-  /** This shard's connections of the level (the level's `concurrency` is the whole run's); 0 when the split left none. */
+  /**
+   * This shard's connections of the level (the level's `concurrency` is the whole run's); 0 when the
+   * split left none, and always 0 for an open-loop level, which has arrivals rather than connections:
+   * the shard sends every `count`-th arrival of the level's one schedule (its `open_loop.partition`).
+   */
   connections: count,
-  /** Number of this shard's first worker (the raw CSV's `worker` column), the earlier shards' connections before it. */
+  /** Number of this shard's first worker (the raw CSV's `worker` column), the earlier shards' connections (open loop: max_in_flight shares) before it. */
   first_worker: count,
+  /** Open loop: this shard's share of the level's max_in_flight (an even split, at least 1). */
+  max_in_flight: z.number().int().positive().optional(),
   /** When the shared schedule had the level start, epoch ms. */
   scheduled_at_ms: z.number().optional(),
   /** When the level actually started (its warm-up), epoch ms. */

@@ -5,7 +5,7 @@ import { evaluateSlo } from '../gates/slo.ts';
 import { redactErrorSamples } from '../model/redaction.ts';
 import { measuredLevel, type LevelResult, type SkippedLevel } from '../model/summary.ts';
 import type { LevelRun, ResolvedScenario } from '../scenario/resolve.ts';
-import { connectionPart } from '../shards/split.ts';
+import { arrivalPart, connectionPart } from '../shards/split.ts';
 import { runShardName } from '../shards/run-shard.ts';
 
 /** Where a level runs from: its interrupt and its progress listener. */
@@ -63,10 +63,22 @@ export class ScenarioRunner {
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
       await context.beforeLevel?.();
       if (context.signal?.aborted) return this.skipped(run, SKIP_REASONS.interrupted);
-      // A run shard (issue 15) runs its part of the level: parts add up to the level's concurrency.
+      // A run shard (issue 15) runs its part of the level. Closed loop: parts of the connections that
+      // add up to the level's concurrency. Open loop: the level's one schedule at its full rate, of
+      // which this shard sends every count-th arrival (interleaved with the other shards'), with its
+      // share of max_in_flight.
       const shard = s.runShard;
-      const part = shard ? connectionPart(run.concurrency, shard.index, shard.count) : undefined;
-      const runShard = shard && part ? { index: shard.index, count: shard.count, connections: part.connections, first_worker: part.firstWorker } : undefined;
+      const openRun = s.open && run.rateRps !== undefined ? { rateRps: run.rateRps, ...s.open } : undefined;
+      const part = shard && !openRun ? connectionPart(run.concurrency, shard.index, shard.count) : undefined;
+      const arrivals = shard && openRun ? arrivalPart(openRun.rateRps, shard.index, shard.count) : undefined;
+      // Open loop in shard mode: max_in_flight shared like connections (at least 1 each), raw `worker` numbers in disjoint blocks.
+      const inFlightPart = shard && openRun ? connectionPart(openRun.maxInFlight, shard.index, shard.count) : undefined;
+      const maxInFlight = inFlightPart ? Math.max(1, inFlightPart.connections) : (openRun?.maxInFlight ?? 0);
+      const runShard = shard
+        ? part
+          ? { index: shard.index, count: shard.count, connections: part.connections, first_worker: part.firstWorker }
+          : { index: shard.index, count: shard.count, connections: 0, first_worker: inFlightPart?.firstWorker ?? 0, max_in_flight: maxInFlight }
+        : undefined;
       if (shard && part && part.connections === 0) {
         return {
           ...this.skipped(run, `${SKIP_REASONS.noConnections}: concurrency ${run.concurrency} over ${shard.count} shards is ${part.parts.join(' + ')}, none for ${runShardName(shard)}`),
@@ -83,6 +95,7 @@ export class ScenarioRunner {
         scenario: s.name,
         concurrency: part?.connections ?? run.concurrency,
         ...(part ? { levelConcurrency: run.concurrency, firstWorker: part.firstWorker, timelineHistograms: true } : {}),
+        ...(inFlightPart ? { levelConcurrency: run.concurrency, firstWorker: inFlightPart.firstWorker, timelineHistograms: true } : {}),
         url: s.url,
         method: s.method,
         headers: s.headers,
@@ -98,8 +111,16 @@ export class ScenarioRunner {
         raw: this.#raw,
         signal: context.signal,
         onProgress: context.onProgress,
-        ...(s.open && run.rateRps !== undefined
-          ? { open: { rateRps: run.rateRps, arrivals: s.open.arrivals, seed: s.open.seed, maxInFlight: s.open.maxInFlight, ...(s.open.partition ? { partition: s.open.partition } : {}) } }
+        ...(openRun
+          ? {
+              open: {
+                rateRps: openRun.rateRps,
+                arrivals: openRun.arrivals,
+                seed: openRun.seed,
+                maxInFlight,
+                ...(arrivals ? { partition: arrivals.partition } : openRun.partition ? { partition: openRun.partition } : {}),
+              },
+            }
           : {}),
       });
       // Error texts can echo what the target saw (a check that throws with the body, for one).

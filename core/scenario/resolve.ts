@@ -96,7 +96,12 @@ export function resolveScenario(name: string, options: ScenarioOptions, config: 
   const generatorThreads = o.generator_threads ?? w.generator_threads;
   if (config.run_shard) {
     // Scenario options may bring back what config.yaml could not have in shard mode.
-    const refused = shardModeProblems({ requestsPerLevel: o.requests_per_level, stopOnSloFailure: o.stop_on_slo_failure === true });
+    // An open scenario's Poisson schedule needs one seed for every shard, from the options or config.yaml.
+    const refused = shardModeProblems({
+      requestsPerLevel: o.requests_per_level,
+      stopOnSloFailure: o.stop_on_slo_failure === true,
+      ...(open ? { arrivals: open.arrivals, seed: o.seed ?? w.seed } : {}),
+    });
     if (refused.length) throw new ConfigError(where, refused);
   }
   const threadsProblem = generatorThreadsProblem(generatorThreads, typeof payload === 'function' && hasBody, o.check !== undefined);

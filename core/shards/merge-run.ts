@@ -94,7 +94,9 @@ export async function mergeRun(o: MergeRunOptions): Promise<SweepResult> {
   for (const { level } of merged.records) {
     if (level.status === 'skipped' || !level.shard_merge) continue;
     const m = level.shard_merge;
-    o.log(`loadbench merge: scenario "${level.scenario}" at concurrency ${level.concurrency}${level.repetition ? ` (repetition ${level.repetition})` : ''}: ${m.generators} generator(s), connections ${m.shards.map((s) => s.connections).join(' + ')}, start skew ${m.start_skew_ms} ms`);
+    const at = level.target_rate_rps !== undefined ? `rate ${level.target_rate_rps} req/s` : `concurrency ${level.concurrency}`;
+    const split = level.open_loop ? `interleaved arrivals, requests ${m.shards.map((s) => s.requests).join(' + ')}` : `connections ${m.shards.map((s) => s.connections).join(' + ')}`;
+    o.log(`loadbench merge: scenario "${level.scenario}" at ${at}${level.repetition ? ` (repetition ${level.repetition})` : ''}: ${m.generators} generator(s), ${split}, start skew ${m.start_skew_ms} ms`);
   }
   await sweep.start({ target: false });
   if (raws.length) await concatenateRaw(raws, outputFile(o.root, config.output_dir, runLabel, 'raw'));

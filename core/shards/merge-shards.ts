@@ -3,7 +3,8 @@
  * (one config, one shard count, every shard exactly once, the same levels) and adds them up
  * exactly into the levels of one run, as one generator with all their connections would have
  * measured them. HDR histograms add exactly; so do counts, error categories, status codes and
- * the per-second timelines (each second's histograms, by wall-clock second).
+ * the per-second timelines (each second's histograms, by wall-clock second), and an open-loop
+ * level's arrivals (each shard sent its interleaved part of the level's one schedule).
  */
 import { decodeHistogram, encodeHistogram } from '../../engine/histogram.ts';
 import { errorRatePct, latencyFromHistogram, throughputRps } from '../../engine/stats.ts';
@@ -163,7 +164,13 @@ const hasNoConnections = (l: LevelResult): boolean => l.status === 'skipped' && 
  */
 export function mergeLevel(scenario: Pick<ScenarioSnapshot, 'name' | 'slo'>, parts: readonly LevelPart[]): LevelResult {
   const level = parts[0]!.level;
-  const key = { scenario: scenario.name, concurrency: level.concurrency, ...(level.repetition ? { repetition: level.repetition } : {}) };
+  // Levels are keyed by concurrency, which holds an open level's rate: one key, closed or open.
+  const key = {
+    scenario: scenario.name,
+    concurrency: level.concurrency,
+    ...(level.repetition ? { repetition: level.repetition } : {}),
+    ...(level.target_rate_rps !== undefined ? { target_rate_rps: level.target_rate_rps } : {}),
+  };
   const notRun = parts.find((p) => p.level.status === 'skipped' && !hasNoConnections(p.level));
   if (notRun && notRun.level.status === 'skipped') {
     return { status: 'skipped', ...key, reason: `${runShardName(notRun)}: ${notRun.level.reason}` };
@@ -220,6 +227,7 @@ export function mergeLevel(scenario: Pick<ScenarioSnapshot, 'name' | 'slo'>, par
     status_codes: Object.fromEntries([...statusCodes].sort((a, b) => Number(a[0]) - Number(b[0]))),
     histogram: encodeHistogram(histogram),
     timeline: mergeTimelines(levels.map((l) => l.timeline), start),
+    ...(levels.every((l) => l.open_loop) ? { open_loop: mergeOpenLoop(levels.map((l) => l.open_loop!), level.target_rate_rps ?? level.concurrency, durationS) } : {}),
     generator: {
       cpu_pct: Math.max(...levels.map((l) => l.generator.cpu_pct)),
       event_loop_delay_p99_ms: Math.max(...levels.map((l) => l.generator.event_loop_delay_p99_ms)),
@@ -231,6 +239,43 @@ export function mergeLevel(scenario: Pick<ScenarioSnapshot, 'name' | 'slo'>, par
     ...figures,
     slo: evaluateSlo(figures, scenario.slo),
     shard_merge: shardMerge,
+  };
+}
+
+type OpenLoop = NonNullable<MeasuredLevel['open_loop']>;
+
+/**
+ * Adds up the open-loop figures of an open level's shards, each of which sent its interleaved part
+ * of the level's one schedule: counts add, the service-time and schedule-lag histograms add
+ * exactly, and the achieved rate is the sent arrivals over the merged window (`durationS`). The
+ * most requests outstanding at once is the sum of each shard's most, an upper bound (the shards'
+ * peaks need not coincide); max_in_flight is the sum of the shards' shares, the level's. Pure.
+ */
+export function mergeOpenLoop(parts: readonly OpenLoop[], rateRps: number, durationS: number): OpenLoop {
+  const sum = (f: (o: OpenLoop) => number): number => parts.reduce((a, o) => a + f(o), 0);
+  const service = decodeHistogram(parts[0]!.service_histogram);
+  const lag = decodeHistogram(parts[0]!.schedule_lag_histogram);
+  for (const o of parts.slice(1)) {
+    service.add(decodeHistogram(o.service_histogram));
+    lag.add(decodeHistogram(o.schedule_lag_histogram));
+  }
+  const sent = sum((o) => o.sent);
+  const first = parts[0]!;
+  return {
+    target_rate_rps: rateRps,
+    achieved_rate_rps: durationS > 0 ? sent / durationS : 0,
+    arrivals: first.arrivals,
+    ...(first.seed !== undefined ? { seed: first.seed } : {}),
+    max_in_flight: sum((o) => o.max_in_flight),
+    sent,
+    dropped: sum((o) => o.dropped),
+    scheduled: sum((o) => o.scheduled),
+    max_in_flight_seen: sum((o) => o.max_in_flight_seen),
+    in_flight_at_end: sum((o) => o.in_flight_at_end),
+    service_time_ms: latencyFromHistogram(service),
+    schedule_lag_ms: latencyFromHistogram(lag),
+    service_histogram: encodeHistogram(service),
+    schedule_lag_histogram: encodeHistogram(lag),
   };
 }
 
@@ -251,13 +296,14 @@ function exactExtremes(latency: MeasuredLevel['latency_ms'], levels: readonly Me
  * second added together, so it is exact. Pure.
  */
 export function mergeTimelines(timelines: readonly TimelinePoint[][], startMs: number): TimelinePoint[] {
-  const seconds = new Map<number, { requests: number; successes: number; failures: number; histogram: ReturnType<typeof decodeHistogram> | undefined; p95: number }>();
+  const seconds = new Map<number, { requests: number; successes: number; failures: number; sent: number | undefined; histogram: ReturnType<typeof decodeHistogram> | undefined; p95: number }>();
   for (const timeline of timelines) {
     for (const p of timeline) {
       const k = Math.round((p.t_ms - startMs) / 1000);
       let s = seconds.get(k);
-      if (!s) seconds.set(k, (s = { requests: 0, successes: 0, failures: 0, histogram: undefined, p95: 0 }));
+      if (!s) seconds.set(k, (s = { requests: 0, successes: 0, failures: 0, sent: undefined, histogram: undefined, p95: 0 }));
       s.requests += p.requests;
+      if (p.sent !== undefined) s.sent = (s.sent ?? 0) + p.sent;
       s.successes += p.successes;
       s.failures += p.failures;
       if (p.histogram) {
@@ -275,5 +321,6 @@ export function mergeTimelines(timelines: readonly TimelinePoint[][], startMs: n
       successes: s.successes,
       failures: s.failures,
       p95_ms: s.histogram && s.histogram.totalCount > 0 ? Math.max(s.p95, s.histogram.getValueAtPercentile(95) / 1000) : s.p95,
+      ...(s.sent !== undefined ? { sent: s.sent } : {}),
     }));
 }

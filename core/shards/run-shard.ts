@@ -68,12 +68,16 @@ export interface ShardModeSettings {
   requestsPerLevel?: number;
   stopOnSloFailure: boolean;
   scaling?: unknown;
-  arrivalRates?: unknown;
+  /** Open loop: how arrivals are spaced, and the seed given (undefined: none, one would be drawn per process). */
+  arrivals?: 'constant' | 'poisson';
+  seed?: number;
 }
 
 /**
  * Why these settings cannot run as a run shard: one line each, or none. Only duration-based
- * levels follow a schedule that every shard knows in advance without asking the others.
+ * levels follow a schedule that every shard knows in advance without asking the others; an
+ * open-loop level's shards send interleaved arrivals of one schedule, so a Poisson schedule must
+ * be the same in every shard: its seed is given, not drawn by each process.
  */
 export function shardModeProblems(s: ShardModeSettings, where = ''): string[] {
   const at = (key: string): string => (where ? `${where}: ${key}` : key);
@@ -87,8 +91,10 @@ export function shardModeProblems(s: ShardModeSettings, where = ''): string[] {
   if (s.scaling !== undefined) {
     problems.push(`${at('scaling')}: restarts the target for each replica count, which one shard cannot do for the others: remove it, and run one sharded run per replica count`);
   }
-  if (s.arrivalRates !== undefined) {
-    problems.push(`${at('arrival_rates')}: open-loop levels are not split over run shards yet: run them on one generator, or use concurrency_levels`);
+  if (s.arrivals === 'poisson' && s.seed === undefined) {
+    problems.push(
+      `${at('seed')}: is not set, but arrivals is poisson: each run shard would draw its own seed, and the shards' arrivals would not interleave into one schedule: set workload.seed (or the scenario option seed) to a whole number from 0 to 2147483647, the same for every shard`,
+    );
   }
   return problems;
 }

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { encodeHistogram } from '../../../engine/histogram.ts';
+import { decodeHistogram, encodeHistogram } from '../../../engine/histogram.ts';
 import { ShardMergeError } from '../../../core/errors.ts';
 import { SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION, type LevelResult, type MeasuredLevel, type RunSummary } from '../../../core/model/summary.ts';
 import { emptyErrorCounts } from '../../../engine/stats.ts';
@@ -183,5 +183,91 @@ describe('mergeShardSummaries: refusals', () => {
     expect(refusal([a, { file: 'b.json', summary: early }])).toBe(
       'b.json: run shard 2 of 2 does not have the levels of a.json (no scenario "s" at concurrency 3): a shard stopped early or ran other bench files; rerun every shard',
     );
+  });
+});
+
+describe('mergeShardSummaries: an open-loop level', () => {
+  // 10 req/s over 2 shards, 2 s: shard 1 sends arrivals 0, 2, 4, ... and shard 2 arrivals 1, 3, 5, ...
+  // of the one schedule; max_in_flight 5 is shared 3 + 2.
+  const SERVICE1_US = [1000, 1200, 1400, 1600, 1800, 2000, 2200, 2400, 2600, 9000];
+  const SERVICE2_US = [800, 900, 1000, 1100, 1200, 1300, 1400, 1500];
+  const LAG1_US = [50, 60, 70, 80, 90, 100, 110, 120, 130, 4000];
+  const LAG2_US = [40, 40, 40, 40, 40, 40, 40, 40, 300];
+  const openLevel = (shard: 1 | 2): MeasuredLevel => {
+    const service = shard === 1 ? SERVICE1_US : SERVICE2_US;
+    const base = level(shard, 0, 0, { latenciesUs: service, startMs: shard === 1 ? 1_000_000 : 1_000_004, seconds: shard === 1 ? [service.slice(0, 5), service.slice(5)] : [service.slice(0, 4), service.slice(4)] });
+    return {
+      ...base,
+      concurrency: 10,
+      target_rate_rps: 10,
+      timeline: base.timeline.map((p, k) => ({ ...p, sent: shard === 1 ? 5 : [5, 4][k]! })),
+      run_shard: { ...base.run_shard!, connections: 0, first_worker: shard === 1 ? 0 : 3, max_in_flight: shard === 1 ? 3 : 2 },
+      open_loop: {
+        target_rate_rps: 10,
+        achieved_rate_rps: shard === 1 ? 5 : 4.5,
+        arrivals: 'poisson',
+        seed: 7,
+        partition: { index: shard, count: 2 },
+        max_in_flight: shard === 1 ? 3 : 2,
+        sent: shard === 1 ? 10 : 9,
+        dropped: shard === 1 ? 0 : 1,
+        scheduled: 10,
+        max_in_flight_seen: 2,
+        in_flight_at_end: shard === 1 ? 0 : 1,
+        service_time_ms: { min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+        schedule_lag_ms: { min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 },
+        service_histogram: encoded(service),
+        schedule_lag_histogram: encoded(shard === 1 ? LAG1_US : LAG2_US),
+      },
+    };
+  };
+  const openShard = (index: 1 | 2): RunSummary => {
+    const s = shardSummary(index, [openLevel(index)]);
+    const { concurrency_levels: _c, ...workload } = s.scenarios[0]!.workload;
+    s.scenarios[0]!.workload = { ...workload, concurrency_levels: [], arrival_rates: [10], arrivals: 'poisson', seed: 7, max_in_flight: 5 };
+    s.scenarios[0]!.slo = { min_achieved_rate_pct: 95 };
+    return s;
+  };
+  const merged = mergeShardSummaries([
+    { file: 'b.json', summary: openShard(2) },
+    { file: 'a.json', summary: openShard(1) },
+  ]);
+  const l = merged.records[0]!.level as MeasuredLevel;
+  const o = l.open_loop!;
+
+  it('keeps the level keyed by its rate, and adds the counts of the interleaved arrivals', () => {
+    expect(l).toMatchObject({ status: 'measured', concurrency: 10, target_rate_rps: 10, requests: 18, successes: 18 });
+    expect(o).toMatchObject({ target_rate_rps: 10, arrivals: 'poisson', seed: 7, max_in_flight: 5, sent: 19, dropped: 1, scheduled: 20, max_in_flight_seen: 4, in_flight_at_end: 1 });
+    // One run of the whole schedule: no partition left.
+    expect(o.partition).toBeUndefined();
+  });
+
+  it('divides the merged arrivals sent by the common window', () => {
+    // Windows [1_000_000, 1_002_000] and [1_000_004, 1_002_004]: 2.004 s.
+    expect(l.duration_s).toBe(2.004);
+    expect(o.achieved_rate_rps).toBeCloseTo(19 / 2.004, 10);
+    // min_achieved_rate_pct judges sent / scheduled of the merge: 19 / 20 = 95 %.
+    expect(l.slo.checks).toEqual([{ metric: 'min_achieved_rate_pct', limit: 95, value: 95, pass: true }]);
+  });
+
+  it('adds the service-time and schedule-lag histograms exactly', () => {
+    const service = histogramOf([...SERVICE1_US, ...SERVICE2_US]);
+    const lag = histogramOf([...LAG1_US, ...LAG2_US]);
+    for (const p of [50, 90, 99] as const) {
+      expect(o.service_time_ms[`p${p}`], `service p${p}`).toBe(service.getValueAtPercentile(p) / 1000);
+      expect(o.schedule_lag_ms[`p${p}`], `lag p${p}`).toBe(lag.getValueAtPercentile(p) / 1000);
+    }
+    // Reference values, sorted by hand: 18 service times, the 9th (p50) is 1400 µs; 19 lags, the 19th (max) 4000 µs.
+    expect(o.service_time_ms.p50).toBeCloseTo(1.4, 2);
+    expect(o.schedule_lag_ms.max).toBeCloseTo(4, 2);
+    expect(decodeHistogram(o.service_histogram).totalCount).toBe(18);
+    expect(decodeHistogram(o.schedule_lag_histogram).totalCount).toBe(19);
+  });
+
+  it('adds the arrivals sent in each second of the timeline', () => {
+    expect(l.timeline.map((p) => [p.t_ms, p.requests, p.sent])).toEqual([
+      [1_000_000, 9, 10],
+      [1_001_000, 9, 9],
+    ]);
   });
 });

@@ -76,6 +76,26 @@ describe('shard mode in the config', () => {
     expect(problems(() => resolveScenario('s', { stop_on_slo_failure: true }, config))[0]).toContain('stop_on_slo_failure: is true');
     expect(resolveScenario('s', {}, config).runShard?.index).toBe(1);
   });
+
+  it('runs open-loop levels, but refuses poisson arrivals without a seed (config.yaml and scenario options)', () => {
+    const env = { LOADBENCH_SHARD: '2/3' };
+    const open = { concurrency_levels: undefined, arrival_rates: [300], duration_seconds: 5 };
+    // Constant arrivals need no seed: every shard has the same schedule.
+    const config = validateConfig({ ...base, workload: open }, 'config.yaml', env);
+    expect(resolveScenario('s', {}, config).open).toMatchObject({ arrivals: 'constant' });
+    const lines = problems(() => validateConfig({ ...base, workload: { ...open, arrivals: 'poisson' } }, 'config.yaml', env));
+    expect(lines).toEqual([
+      'workload.seed: is not set, but arrivals is poisson: each run shard would draw its own seed, and the shards\' arrivals would not interleave into one schedule: set workload.seed (or the scenario option seed) to a whole number from 0 to 2147483647, the same for every shard (shard mode: LOADBENCH_SHARD=2/3)',
+    ]);
+    expect(validateConfig({ ...base, workload: { ...open, arrivals: 'poisson', seed: 42 } }, 'config.yaml', env).run_shard?.index).toBe(2);
+    // A scenario that brings poisson (or its own arrival rates) back without a seed.
+    expect(problems(() => resolveScenario('s', { arrivals: 'poisson' }, config))[0]).toMatch(/^seed: is not set, but arrivals is poisson: .*set workload\.seed \(or the scenario option seed\)/);
+    const closed = validateConfig(base, 'config.yaml', env);
+    expect(problems(() => resolveScenario('s', { arrival_rates: [100], arrivals: 'poisson' }, closed))[0]).toMatch(/^seed: is not set/);
+    expect(resolveScenario('s', { arrival_rates: [100], arrivals: 'poisson', seed: 9 }, closed).open).toMatchObject({ arrivals: 'poisson', seed: 9 });
+    // Outside shard mode a seed is drawn as before.
+    expect(resolveScenario('s', { arrival_rates: [100], arrivals: 'poisson' }, validateConfig(base, 'config.yaml', {})).open?.seed).toEqual(expect.any(Number));
+  });
 });
 
 describe('the shared level schedule', () => {
