@@ -11,7 +11,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import { ArrivalSchedule, firstArrivalAtOrAfter } from './arrival-schedule.ts';
 import { Connection, type ConnectionEndpoint, type ConnectionOwner } from './connection.ts';
 import { LevelEndedError, RequestTimeoutError } from './errors.ts';
-import { buildRequestTemplate, requestWithBody, type RequestTemplate } from './http1.ts';
+import { buildRequestTemplate, type RequestTemplate } from './http1.ts';
+import { nextRequestBytes } from './request-bytes.ts';
 import { requestOutcome, type ShardCheck } from './request-outcome.ts';
 import { endpointOf } from './shard.ts';
 import { ShardRecorder } from './shard-recorder.ts';
@@ -223,14 +224,7 @@ export class OpenLevelShard implements ConnectionOwner {
     }
     c.counted = counted;
     c.due = due;
-    let data: Buffer | string;
-    if (this.#bodyFn) {
-      const body = this.#bodyFn({ level: this.#plan.levelConcurrency, worker: c.id, iteration: c.iteration, challengeId: this.#plan.challengeId });
-      data = requestWithBody(this.#template, body);
-    } else {
-      data = this.#template.fixed!;
-    }
-    c.iteration++;
+    const data = nextRequestBytes(this.#template, this.#bodyFn, this.#plan, c);
     this.#inFlight++;
     if (counted) {
       this.#inFlightCounted++;

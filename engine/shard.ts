@@ -10,7 +10,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import { Connection, type ConnectionEndpoint, type ConnectionOwner } from './connection.ts';
 import { LevelEndedError, RequestTimeoutError } from './errors.ts';
 import { requestOutcome, type ShardCheck } from './request-outcome.ts';
-import { buildRequestTemplate, requestWithBody, type RequestTemplate } from './http1.ts';
+import { buildRequestTemplate, type RequestTemplate } from './http1.ts';
+import { nextRequestBytes } from './request-bytes.ts';
 import { ShardRecorder } from './shard-recorder.ts';
 import type { ShardCounters, ShardHooks, ShardPlan, ShardResult } from './shard-types.ts';
 import type { ErrorCategory, PayloadContext } from './types.ts';
@@ -190,15 +191,7 @@ export class LevelShard implements ConnectionOwner {
     } else {
       c.counted = false;
     }
-    let data: Buffer | string;
-    if (this.#bodyFn) {
-      const body = this.#bodyFn({ level: this.#plan.levelConcurrency, worker: c.id, iteration: c.iteration, challengeId: this.#plan.challengeId });
-      data = requestWithBody(this.#template, body);
-    } else {
-      data = this.#template.fixed!;
-    }
-    c.iteration++;
-    c.send(data);
+    c.send(nextRequestBytes(this.#template, this.#bodyFn, this.#plan, c));
   }
 
   readonly #flushSends = (): void => {

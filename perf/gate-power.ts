@@ -2,6 +2,7 @@
  * `npm run gate-power [-- --runs 10] [--slow-pct 25] [--levels 1,4,16] [--seconds 2] [--warmup 0.5]
  *   [--reps 3] [--workers 2] [--p95-tol 10] [--tp-tol 10] [--lock /tmp/loadbench-machine.lock]`
  *   or `npm run gate-power -- --rejudge runs/gate-power_<timestamp>` (replays a past run's summaries with this rule)
+ *   or `npm run gate-power -- --ab [--runs 10] ...`: the same for the A/B gate, `loadbench ab` (perf/gate-power-ab.ts)
  *
  * The false-alarm rate and the detection power of the regression gate (issue 13), on this
  * machine, with the shipped rule (core/gates/noise-verdict.ts through the sweep's own gate):
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runSweepWith } from '../core/run/run-sweep.ts';
+import { abPower } from './gate-power-ab.ts';
 import type { RunOutputs } from '../core/model/outputs.ts';
 import { median } from '../core/model/stats.ts';
 import { DISTURBED_OTHER_CORES, judgeAgainstBaseline, otherCores } from '../core/gates/baseline.ts';
@@ -199,6 +201,7 @@ async function main(): Promise<void> {
       lock: { type: 'string' },
       batch: { type: 'string', default: '7' },
       rejudge: { type: 'string' },
+      ab: { type: 'boolean', default: false },
     },
   });
   if (values.one) {
@@ -209,6 +212,19 @@ async function main(): Promise<void> {
     return;
   }
   if (values.rejudge) return rejudge(values.rejudge, Number(values['p95-tol']), Number(values['tp-tol']));
+  if (values.ab) {
+    mkdirSync(join(ROOT, 'runs'), { recursive: true });
+    return abPower({
+      root: ROOT,
+      runs: Number(values.runs),
+      slowPct: Number(values['slow-pct']),
+      levels: values.levels.split(',').map(Number),
+      seconds: Number(values.seconds),
+      warmup: Number(values.warmup),
+      reps: Number(values.reps),
+      lock: values.lock,
+    });
+  }
   mkdirSync(OUT, { recursive: true });
   const runs = Number(values.runs);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -1,7 +1,7 @@
 /**
  * Minimal HTTP server for `npm run perf`: answers every request with a small JSON body, after
  * a fixed delay when asked. Prints "listening <port>" when ready.
- *   node --import tsx perf/perf-server.ts [--delay 20] [--raw] [--stall]
+ *   node --import tsx perf/perf-server.ts [--delay 20] [--coarse] [--raw] [--stall]
  *
  * `--stall` holds every answer for 1 s once every 4 s (from 1 s to 2 s after the start, then 5 s
  * to 6 s, ...): the stalling server of the open-loop comparison.
@@ -15,6 +15,12 @@
  * Answers are due in arrival order (one delay for all), so one queue and one timer serve every
  * waiting request: the timer wakes the loop about a millisecond early, then setImmediate turns
  * spin until the due time.
+ *
+ * `--coarse` answers after a plain timer instead (the delay, then 0-2 ms more): those spinning
+ * turns keep a core busy whenever an answer is due within a millisecond or two, which at a
+ * thousand requests per second is all the time. On a 2-core machine that core is the one the
+ * load generator would use, so a test of the generator's own timing (its schedule lag) needs a
+ * server that leaves it the core.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -28,6 +34,7 @@ const { values } = parseArgs({
     raw: { type: 'boolean', default: false },
     // A stalling server (the open-loop comparison): every answer due from 1 s to 2 s, 5 s to 6 s ... after the start waits until the stall ends.
     stall: { type: 'boolean', default: false },
+    coarse: { type: 'boolean', default: false },
   },
 });
 const STALL_EVERY_MS = 4000;
@@ -105,6 +112,7 @@ const server: net.Server = values.raw ? net.createServer(rawConnection) : http.c
   req.resume();
   req.on('end', () => {
     if (delay <= 0 && !values.stall) return answer(res);
+    if (values.coarse && !values.stall) return void setTimeout(answer, delay, res);
     const at = performance.now() + delay;
     // Answers in arrival order: one held by a stall holds every later one too, as a stalled process would.
     due.push({ at: Math.max(at, stallEnd(at), due.at(-1)?.at ?? 0), res });

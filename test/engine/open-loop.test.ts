@@ -17,9 +17,15 @@ afterEach(async () => {
 
 const open = (rateRps: number, over: Partial<OpenLevelPlan> = {}): OpenLevelPlan => ({ rateRps, arrivals: 'constant', seed: 1, maxInFlight: 1000, ...over });
 
-/** perf/perf-server.ts in its own process (its delay is kept to the tenth of a millisecond; it exits when its stdin closes); resolves with its URL. */
+/**
+ * perf/perf-server.ts in its own process, answering after a plain timer (`--coarse`: the delay, then
+ * 0-2 ms more); it exits when its stdin closes. Resolves with its URL. Not its precise mode: that
+ * spins a core whenever an answer is due within a millisecond, which at 1,000 req/s is always, and
+ * on a 2-core machine that core is the generator's (lag p99 2.0-2.7 ms measured so, 1.1-1.3 ms with
+ * the plain timer, on the same machine in the same minute).
+ */
 async function childServer(delayMs: number): Promise<string> {
-  child = spawn(process.execPath, ['--import', 'tsx', 'perf/perf-server.ts', '--delay', String(delayMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'perf/perf-server.ts', '--delay', String(delayMs), '--coarse'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   for await (const chunk of child.stdout!) {
     out += String(chunk);
@@ -58,10 +64,12 @@ describe('open-loop levels', () => {
     }
   }, 60_000);
 
-  it('keeps the rate within 1 % at 200, 1,000 and 5,000 req/s against a 5 ms server, lag p99 within the client-bound limit at 1,000 (2 ms with LOADBENCH_STRICT_TIMING=1), nothing dropped', async () => {
+  it('keeps the rate within 1 % at 200, 1,000 and 5,000 req/s against a 5 ms server, lag p99 under 2 ms at 1,000, nothing dropped', async () => {
     const url = await childServer(5);
     for (const rate of [200, 1000, 5000]) {
-      const r = await runLevel(levelPlan(url, { concurrency: rate, durationSeconds: 3, warmupSeconds: 0.5, open: open(rate) }));
+      // 1,000 req/s for 10 s: its lag p99 rests on 10,000 arrivals, so that one pause of the machine of some 30 ms (seen
+      // here now and then: every arrival due in it is late) is not the p99 of a whole level by itself, as it is of 3,000.
+      const r = await runLevel(levelPlan(url, { concurrency: rate, durationSeconds: rate === 1000 ? 10 : 3, warmupSeconds: 0.5, open: open(rate) }));
       const o = r.open_loop!;
       console.log(`rate ${rate}: achieved ${o.achieved_rate_rps.toFixed(1)} req/s, lag p50 ${o.schedule_lag_ms.p50} p99 ${o.schedule_lag_ms.p99} ms, cpu ${r.generator.cpu_pct} %, service p50 ${o.service_time_ms.p50} ms, in flight max ${o.max_in_flight_seen}`);
       expect(Math.abs(o.achieved_rate_rps / rate - 1)).toBeLessThan(0.01);
@@ -72,12 +80,11 @@ describe('open-loop levels', () => {
       expect(decodeHistogram(o.schedule_lag_histogram).totalCount).toBe(o.sent);
       expect(decodeHistogram(o.service_histogram).totalCount).toBe(r.successes);
       if (rate === 1000) {
-        // Lag is the generator's own timing. The issue's target is 2 ms; on a 2-core machine where the 5 ms server
-        // shares the cores, p99 measured 1.97-2.46 ms with an idle machine, so CI asserts the client-bound limit
-        // (5 ms: above it a level is marked client_bound) and 10 ms on a busy machine. LOADBENCH_STRICT_TIMING=1
-        // asserts the 2 ms target.
+        // Lag is the generator's own timing: the issue's 2 ms. This file runs alone (vitest.config.ts, project "timing"),
+        // but on a machine that other work keeps busy (load average within a core of the core count) the limit is
+        // the client-bound one, 5 ms, above which a level is marked client_bound.
         const busy = availableParallelism() - loadavg()[0]! < 1;
-        const limit = process.env.LOADBENCH_STRICT_TIMING === '1' ? 2 : busy ? 10 : 5;
+        const limit = busy ? 5 : 2;
         expect(o.schedule_lag_ms.p99, `schedule lag p99 at 1,000 req/s (load average ${loadavg()[0]!.toFixed(1)}, limit ${limit} ms)`).toBeLessThan(limit);
       }
       // The timeline's achieved rate per second adds up to what was sent.
