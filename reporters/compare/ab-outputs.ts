@@ -1,7 +1,8 @@
 /**
  * The outputs of an A/B comparison (`loadbench ab`): charts of throughput and p95 against
- * concurrency (or offered rate, open loop) with both sides and the spread of their repetitions, and the report's view. Pure
- * formatters; the CSV and the results table are the comparison's (compare-outputs.ts).
+ * concurrency (or offered rate, open loop) with both sides and the spread of their repetitions,
+ * and the report's view. Pure formatters; the CSV and the results table are the comparison's
+ * (compare-outputs.ts).
  */
 import type { ChartConfiguration } from 'chart.js';
 import { median } from '../../core/model/stats.ts';
