@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import Mustache from 'mustache';
 import { runAb, type AbResult } from '../core/ab/run-ab.ts';
 import { AB_OUTPUTS, outputDir } from '../core/model/outputs.ts';
-import type { RunSummary } from '../core/model/summary.ts';
+import { levelName, type RunSummary } from '../core/model/summary.ts';
 import { collectScenarios } from '../core/scenario/collect.ts';
 import { renderChartPng } from '../reporters/charts/render-chart.ts';
 import { escapeCommandData, escapeCommandProperty } from '../reporters/ci/github-actions.ts';
@@ -164,7 +164,7 @@ async function writeComparison(root: string, dir: string, result: AbResult): Pro
       failures_md: result.failures.map((f) => escapeMarkdown(f, 1000)),
       verdict_table_md: abVerdictTable(result.verdicts),
       has_not_judged: notJudged.length > 0,
-      not_judged_md: notJudged.map((v) => escapeMarkdown(`${v.scenario}, concurrency ${v.concurrency}: ${v.reason}`, 1000)),
+      not_judged_md: notJudged.map((v) => escapeMarkdown(`${v.scenario}, ${levelName(v)}: ${v.reason}`, 1000)),
       has_differences: view.has_differences,
       differences_md: view.differences_md,
       has_caveats: view.has_caveats,
@@ -202,7 +202,7 @@ async function publishToGitHub(root: string, result: AbResult, written: string[]
 function verdictLines(result: AbResult, io: CliIo): void {
   for (const v of result.verdicts) {
     if (v.status === 'not_judged') {
-      io.out(`  ${v.scenario}, concurrency ${v.concurrency}: not judged: ${v.reason}`);
+      io.out(`  ${v.scenario}, ${levelName(v)}: not judged: ${v.reason}`);
       continue;
     }
     const parts = v.checks.map((c) => {
@@ -210,7 +210,7 @@ function verdictLines(result: AbResult, io: CliIo): void {
       const name = c.metric === 'throughput_rps' ? 'throughput' : c.metric === 'p95_ms' ? 'p95' : 'errors';
       return `${name} ${signed(c.change)} ${unit} (noise ±${c.base_noise.toFixed(1)}/±${c.head_noise.toFixed(1)})${c.regressed ? ' REGRESSED' : ''}`;
     });
-    io.out(`  ${v.scenario}, concurrency ${v.concurrency}: ${v.status === 'fail' ? 'REGRESSED' : 'ok'}: ${parts.join(', ')}`);
+    io.out(`  ${v.scenario}, ${levelName(v)}: ${v.status === 'fail' ? 'REGRESSED' : 'ok'}: ${parts.join(', ')}`);
   }
   for (const line of result.failures) io.err(line);
   const count = (s: string): number => result.verdicts.filter((v) => v.status === s).length;

@@ -5,7 +5,7 @@
  * `baseline:` (with `ab:` and a scenario's `baseline` option over them). Pure.
  */
 import { judgeRepetitions, type ChangeUnit, type WorseDirection } from '../gates/noise-verdict.ts';
-import { isMeasured, type BaselineTolerances, type MeasuredLevel, type RunSummary } from '../model/summary.ts';
+import { isMeasured, levelName, type BaselineTolerances, type MeasuredLevel, type RunSummary } from '../model/summary.ts';
 import { median } from '../model/stats.ts';
 
 /** The metrics the A/B gate judges, as in the baseline gate. */
@@ -34,7 +34,10 @@ export interface AbCheck {
 /** One scenario and level. */
 export interface AbLevelVerdict {
   scenario: string;
+  /** The level's key: its concurrency, or an open-loop level's offered rate (req/s). */
   concurrency: number;
+  /** Set when the level is open-loop: its offered rate, req/s (the same number as `concurrency`). */
+  target_rate_rps?: number;
   status: 'pass' | 'fail' | 'not_judged';
   /** Why a level was not judged. */
   reason?: string;
@@ -73,7 +76,10 @@ export function judgeAb(base: RunSummary, head: RunSummary, tolerances: Baseline
       const b = complete(base, s.name, concurrency);
       const h = complete(head, s.name, concurrency);
       const repetitions = { base: b.length, head: h.length };
-      const skip = (reason: string): void => void out.push({ scenario: s.name, concurrency, status: 'not_judged', reason, repetitions, checks: [] });
+      // Every repetition (skipped ones too) carries the rate of an open-loop level.
+      const rate = s.levels.find((l) => l.concurrency === concurrency && l.target_rate_rps !== undefined)?.target_rate_rps;
+      const key = { scenario: s.name, concurrency, ...(rate !== undefined ? { target_rate_rps: rate } : {}) };
+      const skip = (reason: string): void => void out.push({ ...key, status: 'not_judged', reason, repetitions, checks: [] });
       if (override === false) {
         skip('the scenario sets baseline: false');
         continue;
@@ -108,7 +114,7 @@ export function judgeAb(base: RunSummary, head: RunSummary, tolerances: Baseline
           unit: r.unit === 'points' ? 'pp' : '%',
         };
       });
-      out.push({ scenario: s.name, concurrency, status: checks.some((c) => c.regressed) ? 'fail' : 'pass', repetitions, checks });
+      out.push({ ...key, status: checks.some((c) => c.regressed) ? 'fail' : 'pass', repetitions, checks });
     }
   }
   return out;
@@ -122,13 +128,13 @@ const METRIC_TEXT: Record<AbMetric, { name: string; unit: string; digits: number
 
 const signed = (x: number, digits: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : x > 0 ? '+inf' : '-inf');
 
-/** One line of a check: `submit, concurrency 4: throughput base 250.0 req/s, head 190.0 req/s, change -24.0 %, noise ±3 % base / ±2 % head`. Pure. */
+/** One line of a check: `submit, concurrency 4: throughput base 250.0 req/s, head 190.0 req/s, change -24.0 %, noise ±3 % base / ±2 % head` (`submit, 200 req/s: ...` for an open-loop level). Pure. */
 export function describeAbCheck(v: AbLevelVerdict, c: AbCheck): string {
   const m = METRIC_TEXT[c.metric];
   const unit = c.unit === '%' ? ' %' : ' pp';
   const noise = `noise ±${c.base_noise.toFixed(1)}${unit} base / ±${c.head_noise.toFixed(1)}${unit} head (${v.repetitions.base}/${v.repetitions.head} repetitions)`;
   return (
-    `${v.scenario}, concurrency ${v.concurrency}: ${m.name} base ${c.base.toFixed(m.digits)} ${m.unit}, head ${c.head.toFixed(m.digits)} ${m.unit}, ` +
+    `${v.scenario}, ${levelName(v)}: ${m.name} base ${c.base.toFixed(m.digits)} ${m.unit}, head ${c.head.toFixed(m.digits)} ${m.unit}, ` +
     `change ${signed(c.change, 1)}${unit}, ${noise}; ${c.regressed ? 'REGRESSED' : 'within'}: ${signed(c.beyond_worst, 1)}${unit} beyond the base's worst repetition, tolerance ${c.tolerance}${unit}`
   );
 }

@@ -14,14 +14,14 @@ import { isMeasured, type BaselineTolerances, type RunOutcome, type RunSummary }
 import { ScenarioRunner } from '../run/scenario-runner.ts';
 import { Sweep, outcomeOf } from '../run/sweep.ts';
 import type { ScenarioSpec } from '../scenario/options.ts';
-import { resolveScenario, scenarioSnapshot, type LevelRun, type ResolvedScenario } from '../scenario/resolve.ts';
+import { resolveScenario, scenarioSnapshot, type ResolvedScenario } from '../scenario/resolve.ts';
 import { hostPort } from '../target/target-process.ts';
 import { PORT_PLACEHOLDER, substitutePort } from '../config/port-template.ts';
 import { createBaseBuild, gitProject, planDependencies, resolveCommit, type BaseBuild } from './base-build.ts';
 import { machineFingerprint } from '../gates/fingerprint.ts';
 import { freePorts } from './free-port.ts';
 import { describeAbRegressions, judgeAb, type AbLevelVerdict } from './judge-ab.ts';
-import { abbaSchedule, type AbSide } from './schedule.ts';
+import { abbaSchedule, describeStep, stepLevelRun, type AbSide } from './schedule.ts';
 
 /** A scenario to run, with the bench file that declared it (relative to the project, or ''). */
 export interface AbScenario {
@@ -212,7 +212,7 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
       log(`loadbench ab: ${side} target on port ${ports[side]}, in ${side === 'base' ? 'the base worktree' : 'the working tree'}`);
       await sweep.start();
     }
-    const schedule = abbaSchedule(resolved.head.map((s) => ({ name: s.name, levels: s.levels })), repetitions);
+    const schedule = abbaSchedule(resolved.head.map((s) => ({ name: s.name, levels: s.levels, open: s.open !== undefined })), repetitions);
     const byKey = new Map<string, { runner: ScenarioRunner; snapshot: ReturnType<typeof scenarioSnapshot>; last: number }>();
     for (const side of ['base', 'head'] as const) {
       for (const [i, s] of resolved[side].entries()) {
@@ -227,8 +227,8 @@ export async function runAb(options: RunAbOptions): Promise<AbResult> {
     for (const [index, step] of schedule.entries()) {
       const entry = byKey.get(`${step.side}\u0000${step.scenario}`)!;
       const sweep = sweeps[step.side]!;
-      const run: LevelRun = repetitions > 1 ? { concurrency: step.concurrency, repetition: step.repetition } : { concurrency: step.concurrency };
-      const where = `[${index + 1}/${schedule.length}] ${step.scenario}, concurrency ${step.concurrency}, ${step.side} rep ${step.repetition}/${repetitions}`;
+      const run = stepLevelRun(step, repetitions);
+      const where = describeStep(step, index, schedule.length, repetitions);
       try {
         const level = await entry.runner.run(run, { signal: aborter.signal, beforeLevel: () => sweep.beforeLevel(entry.snapshot, run) }, index === entry.last);
         sweep.record({ scenario: entry.snapshot, level });

@@ -14,14 +14,22 @@ const CONCURRENCY_AXIS = 'concurrency (concurrent clients, log2 scale)';
 /** What the x axis of a run's charts is: concurrency, the offered rate of open-loop runs, or both kinds of level at once. */
 export function levelAxis(summary: RunSummary): { name: string; label: string; short: string } {
   const withLevels = summary.scenarios.filter((s) => s.levels.length > 0);
-  const open = withLevels.filter(isOpenLoopScenario).length;
+  return levelAxisOf(withLevels.filter(isOpenLoopScenario).length, withLevels.length);
+}
+
+/**
+ * The x axis for `open` open-loop things (scenarios, levels) out of `total`: concurrency when none
+ * is open, offered rate when all are, both otherwise. Shared with the comparison and A/B charts.
+ */
+export function levelAxisOf(open: number, total: number): { name: string; label: string; short: string } {
   if (open === 0) return { name: 'concurrency', label: CONCURRENCY_AXIS, short: 'c' };
-  if (open === withLevels.length) return { name: 'offered rate', label: 'offered rate (requests per second, log2 scale)', short: 'rate' };
+  if (open === total) return { name: 'offered rate', label: 'offered rate (requests per second, log2 scale)', short: 'rate' };
   return { name: 'level', label: 'concurrency, or offered rate in req/s for open-loop scenarios (log2 scale)', short: 'level' };
 }
 
 /** A level's label on a chart: `c=8`, or `200 req/s` open loop. */
-export const levelLabel = (l: MeasuredLevel): string => (l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s` : `c=${l.concurrency}`);
+export const levelLabel = (l: Pick<MeasuredLevel, 'concurrency' | 'target_rate_rps'>): string =>
+  l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s` : `c=${l.concurrency}`;
 
 /** Successful req/s against concurrency, one line per scenario. */
 export function throughputChart(summary: RunSummary): ChartConfiguration<'line'> {

@@ -1,13 +1,16 @@
 /**
  * The outputs of an A/B comparison (`loadbench ab`): charts of throughput and p95 against
- * concurrency with both sides and the spread of their repetitions, and the report's view. Pure
- * formatters; the CSV and the results table are the comparison's (compare-outputs.ts).
+ * concurrency (or offered rate, open loop) with both sides and the spread of their repetitions,
+ * and the report's view. Pure formatters; the CSV and the results table are the comparison's
+ * (compare-outputs.ts).
  */
 import type { ChartConfiguration } from 'chart.js';
 import { median } from '../../core/model/stats.ts';
-import { isMeasured, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
+import { isMeasured, isOpenLoopScenario, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig, type Series } from '../charts/line-chart.ts';
+import { levelAxisOf } from '../charts/run-charts.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
+import { levelColumn } from './compare-outputs.ts';
 
 /** One judged metric of one level, as the A/B gate gives it (core/ab/judge-ab.ts). */
 export interface AbCheckView {
@@ -27,6 +30,8 @@ export interface AbCheckView {
 export interface AbVerdictView {
   scenario: string;
   concurrency: number;
+  /** Set for an open-loop level: its offered rate, req/s (the same number as `concurrency`). */
+  target_rate_rps?: number;
   status: 'pass' | 'fail' | 'not_judged';
   reason?: string;
   repetitions: { base: number; head: number };
@@ -78,7 +83,10 @@ export function abCharts(sides: readonly AbSideRun[]): Record<'throughput' | 'p9
   const title = sides.map((s) => s.label).join(' vs ');
   const tp = abSeries(sides, (l) => l.throughput_rps);
   const p95 = abSeries(sides, (l) => l.latency_ms.p95);
-  const common = { xLabel: 'concurrency (concurrent clients, log2 scale)', subtitle: 'lines: median of the repetitions; dashed: their min and max (the noise)' };
+  // Open-loop scenarios are plotted against their offered rate, as in a run's own charts.
+  const withLevels = sides.flatMap((s) => s.summary.scenarios.filter((x) => x.levels.length > 0));
+  const axis = levelAxisOf(withLevels.filter(isOpenLoopScenario).length, withLevels.length);
+  const common = { xLabel: axis.label, subtitle: 'lines: median of the repetitions; dashed: their min and max (the noise)' };
   const withoutBlankLegend = (config: ChartConfiguration<'line'>): ChartConfiguration<'line'> => {
     const labels = config.options?.plugins?.legend?.labels;
     if (labels) labels.filter = (item) => item.text !== '';
@@ -97,13 +105,14 @@ const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''
 
 /** The verdict table of the report: one row per judged level and metric. Pure. */
 export function abVerdictTable(verdicts: readonly AbVerdictView[]): string {
+  const level = levelColumn(verdicts.filter((v) => v.checks.length > 0));
   const rows = verdicts.flatMap((v) =>
     v.checks.map((c) => {
       const unit = c.unit === '%' ? ' %' : ' pp';
       const digits = c.metric === 'throughput_rps' ? 1 : 2;
       return [
         escapeMarkdown(v.scenario),
-        String(v.concurrency),
+        level.cell(v),
         METRIC_NAMES[c.metric],
         c.base.toFixed(digits),
         c.head.toFixed(digits),
@@ -116,7 +125,7 @@ export function abVerdictTable(verdicts: readonly AbVerdictView[]): string {
     }),
   );
   return markdownTable(
-    ['scenario', 'concurrency', 'metric', 'base (median)', 'head (median)', 'change', 'noise base / head', "beyond base's worst", 'tolerance', 'verdict'],
+    ['scenario', level.header, 'metric', 'base (median)', 'head (median)', 'change', 'noise base / head', "beyond base's worst", 'tolerance', 'verdict'],
     rows,
     ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );

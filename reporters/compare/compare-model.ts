@@ -1,6 +1,6 @@
 import { collapseRepetitions } from '../../core/model/build-summary.ts';
-import { measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
-import { LITTLE_CLIENT_LIMIT_RATIO, littlesLawConcurrency, scenarioFindings } from '../report/findings.ts';
+import { isOpenLoop, isOpenLoopScenario, measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
+import { LITTLE_CLIENT_LIMIT_RATIO, OPEN_SATURATION_RATIO, littlesLawConcurrency, scenarioFindings } from '../report/findings.ts';
 import { levelBottleneck } from '../report/bottleneck.ts';
 
 /** One run to compare, with its replica count and where that count came from. */
@@ -17,9 +17,10 @@ export interface LabelFigures {
   scenario: string;
   replicas: number;
   replicasFrom: CompareInput['replicasFrom'];
-  peak: { concurrency: number; throughput_rps: number; p95_ms: number; client_bound: boolean } | undefined;
+  /** `target_rate_rps` is set when the level is open-loop (`concurrency` then holds the same rate). */
+  peak: { concurrency: number; target_rate_rps?: number; throughput_rps: number; p95_ms: number; client_bound: boolean } | undefined;
   /** Highest shared level meeting every SLO. */
-  slo_capacity: { concurrency: number; throughput_rps: number } | undefined;
+  slo_capacity: { concurrency: number; target_rate_rps?: number; throughput_rps: number } | undefined;
   /** Peak throughput / the first label's peak throughput. */
   speedup: number | undefined;
   /** speedup / (replicas / first label's replicas). */
@@ -33,7 +34,7 @@ export interface Comparison {
   labels: string[];
   /** Scenarios present in every run. */
   scenarios: string[];
-  /** Concurrency levels measured in every run, per scenario. */
+  /** Levels measured in every run, per scenario: concurrencies, or offered rates (req/s) of open-loop levels. */
   levels: Record<string, number[]>;
   /** Human-readable differences between the runs' workloads (compared only on what they share). */
   differences: string[];
@@ -76,6 +77,23 @@ function describeWorkload(s: ScenarioSummary, reps: number): Record<string, stri
   };
 }
 
+/** The level key of a figure or a level: `target_rate_rps` set for an open-loop level. */
+export type LevelKey = { concurrency: number; target_rate_rps?: number };
+
+/**
+ * How a comparison sentence names a level: `concurrency 4`, or `200 req/s offered` for an
+ * open-loop level (whose number is a rate, next to throughputs in req/s in the same sentence).
+ */
+export function levelPhrase(l: LevelKey): string {
+  return l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s offered` : `concurrency ${l.concurrency}`;
+}
+
+/** Several levels of one kind in a sentence: `concurrency 4, 8`, or `200, 400 req/s offered`. */
+function levelsPhrase(ls: readonly LevelKey[]): string {
+  const numbers = ls.map((l) => l.concurrency).join(', ');
+  return ls.length > 0 && ls.every(isOpenLoop) ? `${numbers} req/s offered` : `concurrency ${numbers}`;
+}
+
 const n0 = (x: number): string => x.toFixed(0);
 const n1 = (x: number): string => x.toFixed(1);
 const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)} %`;
@@ -90,9 +108,14 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
   const peak = measuredLevels(s).find((l) => l.concurrency === b.peak!.concurrency)!;
   const ratio = littleRatio(peak);
   const inSystem = (ratio * peak.concurrency).toFixed(1);
-  const knee = f.knee
-    ? `${b.label} saturates at concurrency ${f.knee.concurrency} (throughput ${pct(f.knee.throughput_growth_pct / 100)}, p95 ${pct(f.knee.p95_growth_pct / 100)} vs concurrency ${f.knee.previous}). `
-    : '';
+  const open = isOpenLoopScenario(s);
+  const at = (c: number): string => levelPhrase(open ? { concurrency: c, target_rate_rps: c } : { concurrency: c });
+  // Open loop: the saturation finding (arrivals not sent, requests not answered, p95 blowing up) says where, with its reason.
+  const knee = f.open?.saturation
+    ? `${b.label} saturates at ${at(f.open.saturation.rate_rps)} (${f.open.saturation.reason}). `
+    : f.knee
+      ? `${b.label} saturates at ${at(f.knee.concurrency)} (throughput ${pct(f.knee.throughput_growth_pct / 100)}, p95 ${pct(f.knee.p95_growth_pct / 100)} vs ${at(f.knee.previous)}). `
+      : '';
   // Issue 16: with the CPU of each process measured, say what the limit was instead of inferring it.
   const measuredWhy = levelBottleneck(peak);
   if (measuredWhy) {
@@ -104,8 +127,14 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
           : measuredWhy.kind === 'generator'
             ? ' Rerun with generator_threads or from another machine.'
             : '';
-    return `${knee}At ${b.label}'s peak (concurrency ${peak.concurrency}) ${measuredWhy.text}.${advice}`;
+    return `${knee}At ${b.label}'s peak (${levelPhrase(peak)}) ${measuredWhy.text}.${advice}`;
   }
+  const cores =
+    b.replicas >= cpuCount
+      ? `this machine has ${cpuCount} CPU cores and ${b.label} runs ${b.replicas} replicas beside the gateway and the load generator, so `
+      : 'so ';
+  // An open-loop level has no fixed client count: the reasoning below about clients does not apply.
+  if (isOpenLoop(peak)) return `${knee}${openLoopWhy(b.label, peak, cores)}`;
   if (peak.concurrency < b.replicas) {
     // Fewer clients than replicas: no queue can form at the peak, so Little's law says nothing about queueing there.
     return `${knee}${b.label}'s peak is at concurrency ${peak.concurrency}, fewer clients than its ${b.replicas} replicas, so at most ${peak.concurrency} replicas were busy at a time, and more clients gave less throughput: the shared CPU cores or the gateway, not the replica count, are the limit${b.replicas >= cpuCount ? ` (this machine has ${cpuCount} CPU cores)` : ''}.`;
@@ -113,16 +142,42 @@ function whyItStops(b: LabelFigures, s: ScenarioSummary, cpuCount: number): stri
   if (peak.error_rate_pct < 1 && ratio < LITTLE_CLIENT_LIMIT_RATIO) {
     return `${knee}At ${b.label}'s peak only ${inSystem} of ${peak.concurrency} clients were in the system on average (Little's law: throughput x mean latency), so time outside the target, likely the load generator sharing the CPU cores, held the load back.`;
   }
-  const cores =
-    b.replicas >= cpuCount
-      ? `this machine has ${cpuCount} CPU cores and ${b.label} runs ${b.replicas} replicas beside the gateway and the load generator, so `
-      : 'so ';
   return `${knee}At ${b.label}'s peak ${inSystem} of ${peak.concurrency} clients were in the system (Little's law), so requests queued inside it: ${cores}the gateway or the CPU cores, not the replica count, are the limit.`;
+}
+
+/**
+ * Why an open-loop peak went no higher, from what the level sent: arrivals dropped at
+ * max_in_flight (requests piled up inside the system), the generator behind its schedule (the
+ * client held the load back), or the system serving no more than it did.
+ */
+function openLoopWhy(label: string, peak: MeasuredLevel, cores: string): string {
+  const o = peak.open_loop;
+  const at = `At ${label}'s peak (${levelPhrase(peak)})`;
+  // Little's law still gives the requests in flight; it is not compared with a client count, there is none.
+  const inFlight = `${littlesLawConcurrency(peak.throughput_rps, peak.latency_ms.mean).toFixed(1)} requests in flight on average (Little's law)`;
+  const limit = `${cores}the gateway or the CPU cores, not the replica count, are the limit.`;
+  if (o && o.dropped > 0) {
+    return `${at} ${o.dropped} arrivals were dropped at max_in_flight ${o.max_in_flight}, so requests piled up inside the system (${inFlight}): ${limit}`;
+  }
+  if (o && o.achieved_rate_rps < o.target_rate_rps * OPEN_SATURATION_RATIO) {
+    return `${at} only ${n1(o.achieved_rate_rps)} req/s were sent (schedule lag p99 ${n1(o.schedule_lag_ms.p99)} ms): the load generator fell behind its schedule, likely sharing the CPU cores, and held the load back.`;
+  }
+  const sent = o ? `${n1(o.achieved_rate_rps)} req/s were sent and ` : '';
+  return `${at} ${sent}${n1(peak.throughput_rps)} req/s succeeded, with ${inFlight}, so the system served no more than that: ${limit}`;
 }
 
 /** Share of its clients a level actually kept inside the system (Little's law: throughput x mean latency / concurrency). */
 function littleRatio(l: MeasuredLevel): number {
   return l.concurrency > 0 ? littlesLawConcurrency(l.throughput_rps, l.latency_ms.mean) / l.concurrency : 0;
+}
+
+/** An open-loop level's rate, to carry along with its key; nothing for a closed level. */
+const rateOf = (l: MeasuredLevel): { target_rate_rps?: number } => (l.target_rate_rps !== undefined ? { target_rate_rps: l.target_rate_rps } : {});
+
+/** Whether a peak is an open-loop level at the highest shared rate that the system served in full (successes ≥ {@link OPEN_SATURATION_RATIO} of the rate). */
+function keptUpAtTop(peak: NonNullable<LabelFigures['peak']>, shared: readonly number[]): boolean {
+  const rate = peak.target_rate_rps;
+  return rate !== undefined && peak.concurrency === shared.at(-1) && peak.throughput_rps >= rate * OPEN_SATURATION_RATIO;
 }
 
 /**
@@ -165,7 +220,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       }
     }
     if (sets.some((set) => set.size !== shared.length)) {
-      differences.push(`scenario "${name}": compared on the levels every run measured: ${shared.join(', ') || 'none'}`);
+      const rates = per.every(({ s }) => isOpenLoopScenario(s));
+      differences.push(
+        rates
+          ? `scenario "${name}": compared on the offered rates every run measured: ${shared.length ? `${shared.join(', ')} req/s` : 'none'}`
+          : `scenario "${name}": compared on the levels every run measured: ${shared.join(', ') || 'none'}`,
+      );
     }
     const first = per[0]!;
     let firstPeak: number | undefined;
@@ -174,11 +234,11 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const ls = usable(s).filter((l) => shared.includes(l.concurrency)).sort((a, b) => a.concurrency - b.concurrency);
       sharedOnly.set(input.label, { ...s, levels: ls });
       for (const level of ls) rows.push({ label: input.label, scenario: name, level });
-      const bound = ls.filter((l) => l.generator.client_bound).map((l) => l.concurrency);
+      const bound = ls.filter((l) => l.generator.client_bound);
       if (bound.length) {
         // A busy machine (other work beside the generator) shows here first: those levels measure the client.
         caveats.push(
-          `${scenarios.length > 1 ? `${name}: ` : ''}${input.label}: the load generator was saturated or delayed at concurrency ${bound.join(', ')}: those levels say more about the client machine than the system; rerun on a quieter machine before trusting them`,
+          `${scenarios.length > 1 ? `${name}: ` : ''}${input.label}: the load generator was saturated or delayed at ${levelsPhrase(bound)}: those levels say more about the client machine than the system; rerun on a quieter machine before trusting them`,
         );
       }
       const peak = ls.reduce<MeasuredLevel | undefined>((b, l) => (!b || l.throughput_rps > b.throughput_rps ? l : b), undefined);
@@ -193,11 +253,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
         replicasFrom: input.replicasFrom,
         peak: peak && {
           concurrency: peak.concurrency,
+          ...rateOf(peak),
           throughput_rps: peak.throughput_rps,
           p95_ms: peak.latency_ms.p95,
           client_bound: peak.generator.client_bound,
         },
-        slo_capacity: passing && { concurrency: passing.concurrency, throughput_rps: passing.throughput_rps },
+        slo_capacity: passing && { concurrency: passing.concurrency, ...rateOf(passing), throughput_rps: passing.throughput_rps },
         speedup,
         efficiency: speedup !== undefined && ratio > 0 ? speedup / ratio : undefined,
         ...(peak && levelBottleneck(peak) ? { bottleneck: levelBottleneck(peak)!.text } : {}),
@@ -216,7 +277,7 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       const at = b.peak.concurrency;
       const aAt = measuredLevels(sharedOnly.get(a.label)!).find((l) => l.concurrency === at);
       const p95Then = aAt?.latency_ms.p95 ?? a.peak.p95_ms;
-      const latency = `p95 at concurrency ${at} ${n1(p95Then)} → ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
+      const latency = `p95 at ${levelPhrase(b.peak)} ${n1(p95Then)} → ${n1(b.peak.p95_ms)} ms (${pct(b.peak.p95_ms / p95Then - 1)})`;
       const replicaGain = b.replicas / a.replicas;
       const stepEfficiency = replicaGain > 0 ? (gain + 1) / replicaGain : 0;
       const eff = `${(stepEfficiency * 100).toFixed(0)} %`;
@@ -228,6 +289,12 @@ export function compareRuns(rawInputs: CompareInput[], cpuCount: number): Compar
       } else if (replicaGain <= 1) {
         scaling.push(
           `${head}: ${tp}; ${latency}: ${replicaGain === 1 ? 'the same replica count, so this difference is run-to-run variation, not scaling' : 'fewer replicas, so this step is not a scale-up'}.`,
+        );
+        undecided = true;
+      } else if ((gain < 0.1 || stepEfficiency < 0.5) && keptUpAtTop(b.peak, shared)) {
+        // Open loop: throughput cannot exceed the offered rate; a run that served the highest one measured the offer, not its capacity.
+        scaling.push(
+          `${head}: ${tp}; ${latency}: ${b.label} kept up with the highest offered rate (${b.peak.target_rate_rps} req/s), so its peak is the load offered, not its capacity; add higher arrival_rates to find where scaling stops.`,
         );
         undecided = true;
       } else if (gain < 0.1 || stepEfficiency < 0.5) {

@@ -1,10 +1,11 @@
 import type { ChartConfiguration } from 'chart.js';
 import { COMPARE_OUTPUTS } from '../../core/model/outputs.ts';
-import type { MeasuredLevel } from '../../core/model/summary.ts';
+import { isOpenLoop, type MeasuredLevel } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig } from '../charts/line-chart.ts';
+import { levelAxisOf, levelLabel } from '../charts/run-charts.ts';
 import { columns, formatCsv } from '../csv/columns.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
-import type { Comparison } from './compare-model.ts';
+import { levelPhrase, type Comparison, type LevelKey } from './compare-model.ts';
 
 type CompareRow = Comparison['rows'][number];
 
@@ -12,7 +13,9 @@ type CompareRow = Comparison['rows'][number];
 export const COMPARE_COLUMNS = columns<CompareRow>([
   ['label', (r) => r.label],
   ['scenario', (r) => r.scenario],
-  ['concurrency', (r) => r.level.concurrency],
+  // As in the run's summary CSV: an open-loop level has no concurrency, its key is target_rate_rps.
+  ['concurrency', (r) => (r.level.target_rate_rps === undefined ? r.level.concurrency : undefined)],
+  ['target_rate_rps', (r) => r.level.target_rate_rps],
   ['requests', (r) => r.level.requests],
   ['throughput_rps', (r) => r.level.throughput_rps.toFixed(2)],
   ['latency_p50_ms', (r) => r.level.latency_ms.p50.toFixed(3)],
@@ -22,12 +25,28 @@ export const COMPARE_COLUMNS = columns<CompareRow>([
   ['slo_pass', (r) => !r.level.slo.judged || r.level.slo.pass],
 ]);
 
+/**
+ * The level column of a table, by the kind of the levels in it: `concurrency` (closed loop),
+ * `offered rate (req/s)` (open loop), or `level` with `c=4` / `200 req/s` cells when both are there. Pure.
+ */
+export function levelColumn(levels: readonly LevelKey[]): { header: string; cell: (l: LevelKey) => string } {
+  const open = levels.filter(isOpenLoop).length;
+  if (open === 0) return { header: 'concurrency', cell: (l) => String(l.concurrency) };
+  if (open === levels.length) return { header: 'offered rate (req/s)', cell: (l) => String(l.target_rate_rps) };
+  return { header: 'level', cell: levelLabel };
+}
+
+/** The x axis of comparison charts over these levels: concurrency, offered rate, or both (as a run's charts). Pure. */
+export function levelAxisFor(levels: readonly LevelKey[]): { name: string; label: string } {
+  return levelAxisOf(levels.filter(isOpenLoop).length, levels.length);
+}
+
 /** The comparison CSV. Pure. */
 export function formatCompareCsv(c: Comparison): string {
   return formatCsv(COMPARE_COLUMNS, c.rows, 'bits');
 }
 
-/** The overlay charts: one line per run label (and scenario) against concurrency. Pure. */
+/** The overlay charts: one line per run label (and scenario) against concurrency, or offered rate open loop. Pure. */
 export function compareCharts(c: Comparison): Record<'throughput' | 'p95_latency' | 'error_rate', ChartConfiguration<'line'>> {
   const title = c.labels.join(' vs ');
   const ticks = Object.values(c.levels).flat();
@@ -47,7 +66,7 @@ export function compareCharts(c: Comparison): Record<'throughput' | 'p95_latency
     }
     return out;
   };
-  const common = { xLabel: 'concurrency (concurrent clients, log2 scale)', xLog2Ticks: ticks };
+  const common = { xLabel: levelAxisFor(c.rows.map((r) => r.level)).label, xLog2Ticks: ticks };
   return {
     throughput: lineChartConfig({ ...common, title: `Throughput: ${title}`, yLabel: 'successful requests per second (req/s)', series: series((l) => l.throughput_rps) }),
     p95_latency: lineChartConfig({ ...common, title: `p95 latency: ${title}`, yLabel: 'p95 latency (ms)', series: series((l) => l.latency_ms.p95) }),
@@ -66,12 +85,13 @@ const n1 = (x: number): string => x.toFixed(1);
 
 /** The Mustache view of the comparison report. `_md` fields are ready-made Markdown. Pure. */
 export function compareReportView(c: Comparison, filePrefix: string) {
+  const level = levelColumn(c.rows.map((r) => r.level));
   const table = markdownTable(
-    ['label', 'scenario', 'concurrency', 'throughput (req/s)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'error rate (%)'],
+    ['label', 'scenario', level.header, 'throughput (req/s)', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)', 'error rate (%)'],
     c.rows.map(({ label, scenario, level: l }) => [
       escapeMarkdown(label),
       escapeMarkdown(scenario),
-      String(l.concurrency),
+      level.cell(l),
       l.throughput_rps.toFixed(2),
       l.latency_ms.p50.toFixed(3),
       l.latency_ms.p95.toFixed(3),
@@ -80,25 +100,35 @@ export function compareReportView(c: Comparison, filePrefix: string) {
     ]),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
+  const peakLevel = levelColumn(c.figures.flatMap((f) => (f.peak ? [f.peak] : [])));
   const figuresTable = markdownTable(
-    ['label', 'scenario', 'replicas', 'peak throughput (req/s)', 'at concurrency', 'capacity at the SLO', 'speed-up', 'scaling efficiency'],
+    ['label', 'scenario', 'replicas', 'peak throughput (req/s)', `at ${peakLevel.header}`, 'capacity at the SLO', 'speed-up', 'scaling efficiency'],
     c.figures.map((f) => [
       escapeMarkdown(f.label),
       escapeMarkdown(f.scenario),
       `${f.replicas} (${f.replicasFrom})`,
       f.peak ? n1(f.peak.throughput_rps) : '-',
-      f.peak ? String(f.peak.concurrency) : '-',
-      f.slo_capacity ? `concurrency ${f.slo_capacity.concurrency} (${n1(f.slo_capacity.throughput_rps)} req/s)` : 'none',
+      f.peak ? peakLevel.cell(f.peak) : '-',
+      f.slo_capacity
+        ? isOpenLoop(f.slo_capacity)
+          ? `${levelPhrase(f.slo_capacity)} (${n1(f.slo_capacity.throughput_rps)} successful req/s)`
+          : `${levelPhrase(f.slo_capacity)} (${n1(f.slo_capacity.throughput_rps)} req/s)`
+        : 'none',
       f.speedup !== undefined ? `${f.speedup.toFixed(2)}x` : '-',
       f.efficiency !== undefined ? `${(f.efficiency * 100).toFixed(0)} %` : '-',
     ]),
     ['l', 'l', 'r', 'r', 'r', 'l', 'r', 'r'],
   );
   // Issue 16: what limited each run at its peak, measured.
-  const bottlenecks = c.figures
-    .filter((f) => f.bottleneck !== undefined)
-    .map((f) => escapeMarkdown(`${f.label}${c.scenarios.length > 1 ? ` (${f.scenario})` : ''} at its peak (concurrency ${f.peak?.concurrency}): ${f.bottleneck}`, 1000));
+  const bottlenecks = c.figures.flatMap((f) =>
+    f.bottleneck !== undefined && f.peak
+      ? [escapeMarkdown(`${f.label}${c.scenarios.length > 1 ? ` (${f.scenario})` : ''} at its peak (${levelPhrase(f.peak)}): ${f.bottleneck}`, 1000)]
+      : [],
+  );
+  // The template's definition of capacity names the kind of level the tables hold.
+  const kinds = levelAxisFor(c.rows.map((r) => r.level)).name;
   return {
+    capacity_level: kinds === 'concurrency' ? 'concurrency level' : kinds === 'offered rate' ? 'offered rate' : 'level (concurrency, or offered rate for open-loop scenarios)',
     bottlenecks_md: bottlenecks,
     has_bottlenecks: bottlenecks.length > 0,
     labels: c.labels.join(', '),

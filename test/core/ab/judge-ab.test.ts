@@ -3,7 +3,7 @@ import { describeAbRegressions, judgeAb } from '../../../core/ab/judge-ab.ts';
 import { abTolerances } from '../../../core/ab/run-ab.ts';
 import { validateConfig } from '../../../core/config/load-config.ts';
 import { SUMMARY_FORMAT, SUMMARY_FORMAT_VERSION, type LevelResult, type RunSummary } from '../../../core/model/summary.ts';
-import { fixtureLevel } from '../../fixtures/summaries.ts';
+import { fixtureLevel, openLoopLevel } from '../../fixtures/summaries.ts';
 
 const TOL = { max_p95_increase_pct: 20, max_throughput_drop_pct: 15, max_error_rate_increase_pct: 1, min_requests: 100 };
 
@@ -82,6 +82,38 @@ describe('judgeAb', () => {
     const head = run('head', {}, [failing, { ...failing, repetition: 2 }, { ...failing, repetition: 3 }]);
     const err = judgeAb(base, head, TOL)[0]!.checks.find((c) => c.metric === 'error_rate_pct')!;
     expect(err).toMatchObject({ unit: 'pp', change: 3, regressed: true });
+  });
+});
+
+describe('judgeAb, open loop', () => {
+  /** An open-loop run of "ingest": per offered rate, the (throughput, p95) of each repetition. */
+  function openRun(label: string, levels: Record<number, [number, number][]>): RunSummary {
+    const summary = run(label, {});
+    const s = summary.scenarios[0]!;
+    s.name = 'ingest';
+    s.workload = { ...s.workload, concurrency_levels: [], arrival_rates: Object.keys(levels).map(Number), arrivals: 'constant', max_in_flight: 1000 };
+    s.levels = Object.entries(levels).flatMap(([rate, reps]) => reps.map(([tp, p95], i) => ({ ...openLoopLevel('ingest', Number(rate), tp, p95), repetition: i + 1 })));
+    return summary;
+  }
+
+  it('marks open-loop verdicts with their rate and names them by it', () => {
+    const base = openRun('base', { 200: [[200, 10], [199, 10.4], [198, 10.2]], 400: [[400, 12], [398, 12.2], [399, 12.1]] });
+    const head = openRun('head', { 200: [[150, 10], [151, 10.1], [149, 10.3]], 400: [[399, 12], [400, 12.1], [398, 12.2]] });
+    const verdicts = judgeAb(base, head, TOL);
+    expect(verdicts.map((v) => [v.concurrency, v.target_rate_rps, v.status])).toEqual([
+      [200, 200, 'fail'],
+      [400, 400, 'pass'],
+    ]);
+    expect(describeAbRegressions(verdicts)[0]).toMatch(/^A\/B regression: ingest, 200 req\/s: throughput base 199\.0 req\/s, head 150\.0 req\/s, /);
+    // Not judged levels keep their rate too.
+    const few = judgeAb(base, openRun('head', { 200: [[10, 10]] }), TOL);
+    expect(few[0]).toMatchObject({ concurrency: 200, target_rate_rps: 200, status: 'not_judged' });
+  });
+
+  it('leaves closed-loop verdicts without a rate', () => {
+    const v = judgeAb(run('base', { 1: [[100, 10]] }), run('head', { 1: [[100, 10]] }), TOL);
+    expect(v[0]!.status).toBe('pass');
+    expect('target_rate_rps' in v[0]!).toBe(false);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { abbaSchedule } from '../../../core/ab/schedule.ts';
+import { abbaSchedule, describeStep, stepLevelRun } from '../../../core/ab/schedule.ts';
 
 const sides = (steps: ReturnType<typeof abbaSchedule>): string => steps.map((s) => (s.side === 'base' ? 'A' : 'B')).join('');
 
@@ -37,5 +37,18 @@ describe('abbaSchedule', () => {
 
   it('refuses a repetition count below 1', () => {
     expect(() => abbaSchedule([{ name: 's', levels: [1] }], 0)).toThrow(/positive integer/);
+  });
+
+  it('gives the steps of an open-loop scenario their rate, so that they run open loop and are named by it', () => {
+    const steps = abbaSchedule([{ name: 'c', levels: [4] }, { name: 'o', levels: [200], open: true }], 3);
+    const closed = steps.find((s) => s.scenario === 'c')!;
+    const open = steps.find((s) => s.scenario === 'o')!;
+    expect('rateRps' in closed).toBe(false);
+    expect(open).toMatchObject({ concurrency: 200, rateRps: 200 });
+    expect(stepLevelRun(closed, 3)).toEqual({ concurrency: 4, repetition: 1 });
+    expect(stepLevelRun(open, 3)).toEqual({ concurrency: 200, rateRps: 200, repetition: 1 });
+    expect(stepLevelRun(open, 1)).toEqual({ concurrency: 200, rateRps: 200 });
+    expect(describeStep(closed, 0, steps.length, 3)).toBe('[1/12] c, concurrency 4, base rep 1/3');
+    expect(describeStep(open, 6, steps.length, 3)).toBe(`[7/12] o, 200 req/s, ${open.side} rep 1/3`);
   });
 });

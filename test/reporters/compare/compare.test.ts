@@ -141,7 +141,8 @@ describe('compareRuns', () => {
     expect(c.differences.join('\n')).toContain('per-level amount differs: a has 5 s, b has 10 s');
     expect(c.caveats[0]).toMatch(/^b was interrupted/);
     const csv = formatCompareCsv(c).trim().split('\n');
-    expect(csv[0]).toBe('label,scenario,concurrency,requests,throughput_rps,latency_p50_ms,latency_p95_ms,latency_p99_ms,error_rate_pct,slo_pass');
+    expect(csv[0]).toBe('label,scenario,concurrency,target_rate_rps,requests,throughput_rps,latency_p50_ms,latency_p95_ms,latency_p99_ms,error_rate_pct,slo_pass');
+    expect(csv[1]).toMatch(/^a,submit,2,,/);
     expect(csv).toHaveLength(1 + 6);
   });
 
