@@ -40,7 +40,7 @@ export function formatBaselineTable(report: BaselineReport): string {
   const c = a?.calibration_change_pct;
   const calibration = c !== undefined ? `; this machine's calibration score is ${Math.abs(c).toFixed(1)} % ${c > 0 ? 'slower' : 'faster'} than the baseline's` : '';
   return [
-    `baseline comparison with ${report.file} (medians of repetitions; allowed: p95 +${t.max_p95_increase_pct} %, ` +
+    `baseline comparison with ${report.file} (${noisy ? 'medians of repetitions; ' : ''}allowed: p95 +${t.max_p95_increase_pct} %, ` +
       `throughput -${t.max_throughput_drop_pct} %, errors +${t.max_error_rate_increase_pct} pts` +
       (noisy ? ` beyond the baseline's worst repetition; ± = noise of the repetitions` : '') +
       `; "!" = over${calibration})`,

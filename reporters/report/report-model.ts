@@ -404,7 +404,7 @@ function baselineSection(summary: RunSummary): string {
     `## Baseline comparison`,
     '',
     ...(notJudged.length ? [...notJudged, ''] : []),
-    `Against \`${escapeMarkdown(b.file)}\` (medians of repetitions; tolerances: p95 up to +${t.max_p95_increase_pct} %, throughput down to -${t.max_throughput_drop_pct} %, error rate up to +${t.max_error_rate_increase_pct} points; levels under ${t.min_requests} requests are not judged).${noiseAware}${calibration}`,
+    `Against \`${escapeMarkdown(b.file)}\` (${noiseAware ? 'medians of repetitions; ' : ''}tolerances: p95 up to +${t.max_p95_increase_pct} %, throughput down to -${t.max_throughput_drop_pct} %, error rate up to +${t.max_error_rate_increase_pct} points; levels under ${t.min_requests} requests are not judged).${noiseAware}${calibration}`,
     '',
     markdownTable(['scenario', 'concurrency', 'verdict', 'p95 (ms)', 'throughput (req/s)', 'error rate (%)'], rows),
     '',

@@ -72,6 +72,30 @@ describe('loadbench ab', () => {
     for (const port of ports) expect(await isListening('127.0.0.1', port)).toBe(false);
   });
 
+  it('runs an open-loop scenario open loop on both sides, names its level by its rate, and catches a slower target in p95', async () => {
+    const dir = abFixtureRepo(AB_CONFIG.replace('  concurrency_levels: [1, 4]\n  duration_seconds: 0.4', '  arrival_rates: [50]\n  duration_seconds: 0.6'));
+    commitTarget(dir, 30);
+    const r = await runAbCommand(dir, ['--base', 'HEAD~1']);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    // The offered rate is met on both sides (50 req/s, well below either build's capacity): the slower build shows in latency from the due time.
+    expect(r.stderr).toMatch(/A\/B regression: work, 50 req\/s: p95 base [\d.]+ ms, head [\d.]+ ms, change \+[\d.]+ %/);
+    expect(r.stderr).not.toMatch(/concurrency 50/);
+    expect(r.stdout).toMatch(/\[1\/6\] work, 50 req\/s, base rep 1\/3/);
+    const prefix = /wrote (runs\/ab_[0-9a-f]+_[0-9a-f]+)_base_summary\.json/.exec(r.stdout)?.[1];
+    expect(prefix, r.stdout).toBeDefined();
+    for (const side of ['base', 'head']) {
+      const levels = JSON.parse(readFileSync(join(dir, `${prefix}_${side}_summary.json`), 'utf8')).scenarios[0].levels;
+      expect(levels).toHaveLength(3);
+      for (const l of levels) {
+        expect(l.target_rate_rps, side).toBe(50);
+        expect(Math.abs(l.open_loop.achieved_rate_rps / 50 - 1), side).toBeLessThan(0.1);
+      }
+    }
+    const verdict = JSON.parse(readFileSync(join(dir, `${prefix}_verdict.json`), 'utf8'));
+    expect(verdict.verdicts).toMatchObject([{ scenario: 'work', concurrency: 50, target_rate_rps: 50, status: 'fail' }]);
+    expect(readFileSync(join(dir, `${prefix}_report.md`), 'utf8')).toMatch(/offered rate/);
+  });
+
   it('exits 0 when the commit changes only a comment (in a project whose package.json is not "type": "module")', async () => {
     const dir = abFixtureRepo();
     git(dir, 'rm', '-q', 'package.json');

@@ -176,6 +176,7 @@ describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty b
     const failed = judgeAgainstBaseline(now, base, { ...tolerances, max_p95_increase_pct: 10, max_throughput_drop_pct: 10 }).find((x) => x.concurrency === 4)!;
     expect(describeBaselineFailures([failed])[0]).toMatch(/\[repetitions left out because other processes took CPU during them: 2 of this run, 1 of the baseline\]$/);
     expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: [failed] })).toMatch(/\nsubmit\s+4\s+REGRESSED \(3 disturbed rep\. left out\)/);
+    expect(formatBaselineTable({ file: 'b.json', tolerances, verdicts: [failed] })).toMatch(/^baseline comparison with b\.json \(medians of repetitions; allowed: /);
   });
 
   it('formats the console table with baseline -> new values and marks exceeded tolerances', () => {
@@ -184,7 +185,8 @@ describe('judgeAgainstBaseline: per-scenario tolerances, partial levels, empty b
     now.scenarios[0]!.levels[2] = fixtureLevel('submit', 4, 700 * 0.8, 12 * 1.1);
     const text = formatBaselineTable({ file: 'baselines/b.json', tolerances, verdicts: judgeAgainstBaseline(now, base, tolerances) });
     const lines = text.split('\n');
-    expect(lines[0]).toBe('baseline comparison with baselines/b.json (medians of repetitions; allowed: p95 +20 %, throughput -15 %, errors +1 pts; "!" = over)');
+    // One repetition per side: no "medians of repetitions" (there is one value each), no noise.
+    expect(lines[0]).toBe('baseline comparison with baselines/b.json (allowed: p95 +20 %, throughput -15 %, errors +1 pts; "!" = over)');
     expect(lines[1]).toMatch(/^scenario\s+conc\s+baseline\s+p95 ms\s+req\/s\s+errors %$/);
     expect(lines.find((l) => /^submit\s+4 /.test(l))).toMatch(/REGRESSED\s+12\.00 -> 13\.20 \(\+10\.0 %\)\s+700\.0 -> 560\.0 \(-20\.0 %\) !\s+0\.00 -> 0\.00 \(\+0\.0 pts\)$/);
     expect(lines.find((l) => /^submit\s+8 /.test(l))).toMatch(/PASS/);
