@@ -102,8 +102,9 @@ describe('ResourceSampler on real processes', () => {
     expect(before.target.meanCores).toBeLessThan(spinReference + 0.1);
     expect(before.generator!.maxRssMb).toBeGreaterThan(20);
     expect(before.machine!.cores).toBeGreaterThanOrEqual(1);
-    // The machine was at least as busy as the spinner made it.
-    expect(before.machine!.meanCpuPercent).toBeGreaterThan((100 * (spinReference - 0.05)) / before.machine!.cores);
+    // The machine was at least as busy as the spinner made it. /proc/stat counts whole clock ticks (10 ms) where the
+    // spinner's own figure is exact: a fresh-clone CI run measured the machine at 0.448 cores beside a 0.502-core spinner.
+    expect(before.machine!.meanCpuPercent).toBeGreaterThan((100 * (spinReference - 0.1)) / before.machine!.cores);
 
     const alloc = byArg(before, 'alloc');
     process.kill(alloc.pid, 'SIGUSR2');
