@@ -6,11 +6,10 @@
  */
 import type { ChartConfiguration } from 'chart.js';
 import { median } from '../../core/model/stats.ts';
-import { isMeasured, isOpenLoopScenario, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
+import { isMeasured, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig, type Series } from '../charts/line-chart.ts';
-import { levelAxisOf } from '../charts/run-charts.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
-import { levelColumn } from './compare-outputs.ts';
+import { levelAxisFor, levelColumn } from './compare-outputs.ts';
 
 /** One judged metric of one level, as the A/B gate gives it (core/ab/judge-ab.ts). */
 export interface AbCheckView {
@@ -84,8 +83,7 @@ export function abCharts(sides: readonly AbSideRun[]): Record<'throughput' | 'p9
   const tp = abSeries(sides, (l) => l.throughput_rps);
   const p95 = abSeries(sides, (l) => l.latency_ms.p95);
   // Open-loop scenarios are plotted against their offered rate, as in a run's own charts.
-  const withLevels = sides.flatMap((s) => s.summary.scenarios.filter((x) => x.levels.length > 0));
-  const axis = levelAxisOf(withLevels.filter(isOpenLoopScenario).length, withLevels.length);
+  const axis = levelAxisFor(sides.flatMap((s) => s.summary.scenarios.flatMap(complete)));
   const common = { xLabel: axis.label, subtitle: 'lines: median of the repetitions; dashed: their min and max (the noise)' };
   const withoutBlankLegend = (config: ChartConfiguration<'line'>): ChartConfiguration<'line'> => {
     const labels = config.options?.plugins?.legend?.labels;

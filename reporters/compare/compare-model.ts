@@ -1,5 +1,5 @@
 import { collapseRepetitions } from '../../core/model/build-summary.ts';
-import { isOpenLoop, isOpenLoopScenario, measuredLevels, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
+import { isOpenLoop, isOpenLoopScenario, levelName, measuredLevels, type LevelRef, type MeasuredLevel, type RunSummary, type ScenarioSummary } from '../../core/model/summary.ts';
 import { LITTLE_CLIENT_LIMIT_RATIO, OPEN_SATURATION_RATIO, littlesLawConcurrency, scenarioFindings } from '../report/findings.ts';
 import { levelBottleneck } from '../report/bottleneck.ts';
 
@@ -77,15 +77,15 @@ function describeWorkload(s: ScenarioSummary, reps: number): Record<string, stri
   };
 }
 
-/** The level key of a figure or a level: `target_rate_rps` set for an open-loop level. */
-export type LevelKey = { concurrency: number; target_rate_rps?: number };
+/** The level key of a figure or a level (core's LevelRef without the bare number): `target_rate_rps` set for an open-loop level. */
+export type LevelKey = Exclude<LevelRef, number>;
 
 /**
  * How a comparison sentence names a level: `concurrency 4`, or `200 req/s offered` for an
  * open-loop level (whose number is a rate, next to throughputs in req/s in the same sentence).
  */
 export function levelPhrase(l: LevelKey): string {
-  return l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s offered` : `concurrency ${l.concurrency}`;
+  return isOpenLoop(l) ? `${levelName(l)} offered` : levelName(l);
 }
 
 /** Several levels of one kind in a sentence: `concurrency 4, 8`, or `200, 400 req/s offered`. */
