@@ -208,7 +208,7 @@ function verdictLines(result: AbResult, io: CliIo): void {
     const parts = v.checks.map((c) => {
       const unit = c.unit === '%' ? '%' : 'pp';
       const name = c.metric === 'throughput_rps' ? 'throughput' : c.metric === 'p95_ms' ? 'p95' : 'errors';
-      return `${name} ${signed(c.change)} ${unit} (noise ±${c.base_noise.toFixed(1)}/±${c.head_noise.toFixed(1)})${c.regressed ? ' REGRESSED' : ''}`;
+      return `${name} ${signed(c.change)} ${unit} (pairs ${c.pair_changes.map((x) => signed(x)).join('/')})${c.regressed ? ' REGRESSED' : ''}`;
     });
     io.out(`  ${v.scenario}, ${levelName(v)}: ${v.status === 'fail' ? 'REGRESSED' : 'ok'}: ${parts.join(', ')}`);
   }
@@ -225,8 +225,9 @@ export default defineCommand({
   help: [
     'Checks the base ref out in a temporary git worktree, starts target.start in it and in the working tree at once, each on its own free port ' +
       '({{port}} in target.url, target.start.command and ready_url, and PORT in its environment), and runs the scenarios of the bench files ' +
-      '(default: benches/**/*.bench.ts) against both, each level R times per side in the order A B B A. A level regresses when the ' +
-      "head's median is worse than the base's worst repetition by more than the tolerance of baseline: (ab: overrides it).",
+      '(default: benches/**/*.bench.ts) against both, each level R times per side in the order A B B A. The k-th base and head ' +
+      'repetitions run back to back; a metric regresses when the median of these pairs\' changes is worse than the tolerance of baseline: ' +
+      '(ab: overrides it) and the head was worse in every pair.',
     'The base build shares the working tree\'s node_modules when the lockfile did not change; otherwise set ab.setup (e.g. npm ci). ' +
       'Writes runs/ab_<base>_<head>_*: _base_summary.json/.csv, _head_summary.json/.csv, _summary.csv, _verdict.json, _throughput.png, _p95_latency.png, _report.md.',
   ],

@@ -3,8 +3,8 @@
  *   [--reps 3] [--lock /tmp/loadbench-machine.lock]`
  *
  * The false-alarm rate and the detection power of the same-machine A/B gate (`loadbench ab`, issue
- * 13 part 3), which judges with the same noise rule as the baseline gate but measures both builds
- * in one run, ABBA-interleaved, so that a drift of the machine hits both sides alike:
+ * 13 part 3), which measures both builds in one run, ABBA-interleaved, and judges the changes
+ * within back-to-back pairs, so that a drift of the machine hits both sides alike:
  *   1. clones this repository's committed HEAD into a scratch folder (node_modules and dist linked
  *      from here) and commits there a config of the given levels, then, on top of it, a commit
  *      that makes the reference gateway's workers hash `--slow-pct` % more per job (the default of
@@ -128,18 +128,22 @@ export function abPowerTables(trials: readonly AbTrial[], levels: readonly numbe
     });
     lines.push(`| ${set === 'A/A' ? 'unchanged (A/A)' : 'slowed'} | ${ts.length} | ${ts.filter((t) => t.exitCode === 1).length}/${ts.length} | ${per.join(' | ')} |`);
   }
-  lines.push('', '| set | level | throughput change: median (min..max) | p95 change: median (min..max) | noise ± (median of the larger side, %) throughput / p95 |', '| --- | ---: | --- | --- | --- |');
+  lines.push(
+    '',
+    '| set | level | throughput change: median (min..max) | p95 change: median (min..max) | pair noise ± (median, %) throughput / p95 | spread of a side ± (median of the larger side, %) throughput / p95 |',
+    '| --- | ---: | --- | --- | --- | --- |',
+  );
   for (const set of ['A/A', 'slowed'] as const) {
     for (const c of levels) {
       const checks = trials.filter((t) => t.set === set).flatMap((t) => t.verdicts.filter((v) => v.concurrency === c).flatMap((v) => v.checks));
       const of = (m: string) => checks.filter((x) => x.metric === m);
       const range = (xs: number[]): string => (xs.length ? `${fmt(median(xs))} % (${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))})` : '-');
-      const noise = (m: string): string => {
-        const xs = of(m).map((x) => Math.max(x.base_noise, x.head_noise));
-        return xs.length ? median(xs).toFixed(1) : '-';
-      };
+      const med = (xs: number[]): string => (xs.length ? median(xs).toFixed(1) : '-');
+      const pairNoise = (m: string): string => med(of(m).map((x) => x.pair_noise));
+      const spread = (m: string): string => med(of(m).map((x) => Math.max(x.base_noise, x.head_noise)));
       lines.push(
-        `| ${set === 'A/A' ? 'unchanged' : 'slowed'} | ${c} | ${range(of('throughput_rps').map((x) => x.change))} | ${range(of('p95_ms').map((x) => x.change))} | ${noise('throughput_rps')} / ${noise('p95_ms')} |`,
+        `| ${set === 'A/A' ? 'unchanged' : 'slowed'} | ${c} | ${range(of('throughput_rps').map((x) => x.change))} | ${range(of('p95_ms').map((x) => x.change))} | ` +
+          `${pairNoise('throughput_rps')} / ${pairNoise('p95_ms')} | ${spread('throughput_rps')} / ${spread('p95_ms')} |`,
       );
     }
   }
@@ -171,7 +175,7 @@ export async function abPower(o: AbPowerOptions): Promise<void> {
       `# Gate power of \`loadbench ab\`: ${new Date().toISOString().slice(0, 10)}`,
       '',
       `Reference gateway (2 workers), levels ${o.levels.join(', ')}, ${o.seconds} s + ${o.warmup} s warm-up, ${o.reps} repetitions per side, ABBA; ` +
-        `tolerances (config.yaml \`ab:\`) throughput -${tol.max_throughput_drop_pct} %, p95 +${tol.max_p95_increase_pct} % beyond the base's worst repetition; ` +
+        `tolerances (config.yaml \`ab:\`) throughput -${tol.max_throughput_drop_pct} %, p95 +${tol.max_p95_increase_pct} % for the median of the back-to-back pairs, the head worse in every pair; ` +
         `slowed = a commit making every job hash ${o.slowPct} % more. ${trials.length} runs, interleaved, ${((Date.now() - started) / 60000).toFixed(1)} min.`,
       '',
       ...abPowerTables(trials, o.levels),

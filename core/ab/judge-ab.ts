@@ -1,10 +1,11 @@
 /**
  * The verdict of an A/B run: every scenario and level both sides measured, judged metric by
- * metric with the noise-aware rule of the baseline gate (core/gates/noise-verdict.ts: the head's
- * median worse than the base's worst repetition by more than the tolerance) and the tolerances of
- * `baseline:` (with `ab:` and a scenario's `baseline` option over them). Pure.
+ * metric with the paired rule of core/gates/noise-verdict.ts (`judgePairs`: the k-th base and
+ * head repetitions ran back to back; the median change over those pairs worse than the tolerance,
+ * and the head worse in every pair) and the tolerances of `baseline:` (with `ab:` and a
+ * scenario's `baseline` option over them). Pure.
  */
-import { judgeRepetitions, type ChangeUnit, type WorseDirection } from '../gates/noise-verdict.ts';
+import { judgePairs, repetitionNoise, type ChangeUnit, type NoiseOutcome, type WorseDirection } from '../gates/noise-verdict.ts';
 import { isMeasured, levelName, type BaselineTolerances, type MeasuredLevel, type RunSummary } from '../model/summary.ts';
 import { median } from '../model/stats.ts';
 
@@ -18,14 +19,18 @@ export interface AbCheck {
   /** Medians of the repetitions. */
   base: number;
   head: number;
-  /** Head median against base median, + = higher. */
+  /** Median of the pairs' changes (head against base, back to back), + = higher: what the tolerance applies to. */
   change: number;
-  /** Largest distance of a repetition from its side's median: the "±" of each side. */
+  /** Each pair's change, + = higher, in the order the pairs ran. */
+  pair_changes: number[];
+  /** Largest distance of a pair's change from their median: the noise of `change`. */
+  pair_noise: number;
+  /** Largest distance of a repetition from its side's median: the "±" of each side, drift of the machine included. */
   base_noise: number;
   head_noise: number;
-  /** Head median against the base's worst repetition, + = worse: what the tolerance applies to. */
-  beyond_worst: number;
   regressed: boolean;
+  /** Why: `regressed`; `within_noise` (the median change is beyond the tolerance, but some pair saw no slowdown); `within_tolerance`. */
+  outcome: NoiseOutcome;
   tolerance: number;
   /** `%` for relative metrics, `pp` (percentage points) for the error rate. */
   unit: '%' | 'pp';
@@ -62,6 +67,18 @@ function complete(summary: RunSummary, scenario: string, concurrency: number): M
 }
 
 /**
+ * The k-th base and k-th head repetitions, for every k both sides completed: the ABBA schedule
+ * runs them back to back. A repetition whose partner did not complete is left out.
+ */
+function pairUp(base: readonly MeasuredLevel[], head: readonly MeasuredLevel[]): [MeasuredLevel, MeasuredLevel][] {
+  const rep = (l: MeasuredLevel): number => l.repetition ?? 1;
+  return base.flatMap((b): [MeasuredLevel, MeasuredLevel][] => {
+    const h = head.find((x) => rep(x) === rep(b));
+    return h ? [[b, h]] : [];
+  });
+}
+
+/**
  * Judges every scenario and level of the head run against the base run. A level is not judged
  * when a side has no complete repetition (cut short, failed to run), when fewer than
  * `min_requests` requests were counted (median of the repetitions), when the base had no success,
@@ -89,6 +106,11 @@ export function judgeAb(base: RunSummary, head: RunSummary, tolerances: Baseline
         skip(`no complete repetition on the ${b.length === 0 ? 'base' : 'head'} side (interrupted or failed to run)`);
         continue;
       }
+      const pairs = pairUp(b, h);
+      if (pairs.length === 0) {
+        skip('no repetition completed on both sides: nothing ran back to back to compare');
+        continue;
+      }
       const fewest = Math.min(median(b.map((l) => l.requests)), median(h.map((l) => l.requests)));
       if (fewest < t.min_requests) {
         skip(`only ${fewest} requests per repetition (min_requests ${t.min_requests}): too few to judge; run the level longer`);
@@ -100,16 +122,20 @@ export function judgeAb(base: RunSummary, head: RunSummary, tolerances: Baseline
       }
       const checks = AB_METRICS.map((metric): AbCheck => {
         const r = rule(metric, t);
-        const j = judgeRepetitions({ base: b.map((l) => value(metric, l)), head: h.map((l) => value(metric, l)), ...r });
+        const j = judgePairs({ pairs: pairs.map(([x, y]) => [value(metric, x), value(metric, y)] as const), ...r });
+        const bv = b.map((l) => value(metric, l));
+        const hv = h.map((l) => value(metric, l));
         return {
           metric,
-          base: j.base_median,
-          head: j.head_median,
+          base: median(bv),
+          head: median(hv),
           change: j.change,
-          base_noise: j.base_noise,
-          head_noise: j.head_noise,
-          beyond_worst: j.beyond_worst,
+          pair_changes: j.pair_changes,
+          pair_noise: j.pair_noise,
+          base_noise: repetitionNoise(bv, r.unit),
+          head_noise: repetitionNoise(hv, r.unit),
           regressed: j.regressed,
+          outcome: j.outcome,
           tolerance: r.tolerance,
           unit: r.unit === 'points' ? 'pp' : '%',
         };
@@ -128,14 +154,25 @@ const METRIC_TEXT: Record<AbMetric, { name: string; unit: string; digits: number
 
 const signed = (x: number, digits: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : x > 0 ? '+inf' : '-inf');
 
-/** One line of a check: `submit, concurrency 4: throughput base 250.0 req/s, head 190.0 req/s, change -24.0 %, noise ±3 % base / ±2 % head` (`submit, 200 req/s: ...` for an open-loop level). Pure. */
+const VERDICT_TEXT: Record<NoiseOutcome, (tolerance: string, pairs: number) => string> = {
+  regressed: (t, n) => (n > 1 ? `REGRESSED: beyond the tolerance ${t} and worse in all ${n} pairs` : `REGRESSED: beyond the tolerance ${t}`),
+  within_noise: (t) => `within the noise: beyond the tolerance ${t} at the median, but not worse in every pair`,
+  within_tolerance: (t) => `within the tolerance ${t}`,
+};
+
+/**
+ * One line of a check: `submit, concurrency 4: throughput base 250.0 req/s, head 190.0 req/s,
+ * paired change -24.0 % (pairs -22.1, -24.0, -25.3; noise ±1.9 %), sides ±3.0 % base / ±2.0 % head
+ * (3/3 repetitions); REGRESSED: ...` (`submit, 200 req/s: ...` for an open-loop level). Pure.
+ */
 export function describeAbCheck(v: AbLevelVerdict, c: AbCheck): string {
   const m = METRIC_TEXT[c.metric];
   const unit = c.unit === '%' ? ' %' : ' pp';
-  const noise = `noise ±${c.base_noise.toFixed(1)}${unit} base / ±${c.head_noise.toFixed(1)}${unit} head (${v.repetitions.base}/${v.repetitions.head} repetitions)`;
+  const pairs = c.pair_changes.length > 1 ? ` (pairs ${c.pair_changes.map((x) => signed(x, 1)).join(', ')}; noise ±${c.pair_noise.toFixed(1)}${unit})` : '';
+  const sides = `sides ±${c.base_noise.toFixed(1)}${unit} base / ±${c.head_noise.toFixed(1)}${unit} head (${v.repetitions.base}/${v.repetitions.head} repetitions)`;
   return (
     `${v.scenario}, ${levelName(v)}: ${m.name} base ${c.base.toFixed(m.digits)} ${m.unit}, head ${c.head.toFixed(m.digits)} ${m.unit}, ` +
-    `change ${signed(c.change, 1)}${unit}, ${noise}; ${c.regressed ? 'REGRESSED' : 'within'}: ${signed(c.beyond_worst, 1)}${unit} beyond the base's worst repetition, tolerance ${c.tolerance}${unit}`
+    `${c.pair_changes.length > 1 ? "paired change" : "change"} ${signed(c.change, 1)}${unit}${pairs}, ${sides}; ${VERDICT_TEXT[c.outcome](`${c.tolerance}${unit}`, c.pair_changes.length)}`
   );
 }
 

@@ -2,8 +2,8 @@
  * `loadbench ab --base <ref>`: the same-machine A/B gate. Runs the working tree's scenarios and
  * config against two builds of the system under test, the base ref (checked out in a temporary
  * git worktree) and the working tree, both up at once on their own free ports, interleaving
- * their levels ABBA (core/ab/schedule.ts), and judges each level with the noise rule and the
- * tolerances of `baseline:`. Never prints but through `log`, never exits the process.
+ * their levels ABBA (core/ab/schedule.ts), and judges each level with the paired rule
+ * (core/ab/judge-ab.ts) and the tolerances of `baseline:`. Never prints but through `log`, never exits the process.
  */
 import { loadConfig } from '../config/load-config.ts';
 import { baselineSchema, type LoadbenchConfig } from '../config/schema.ts';

@@ -140,3 +140,73 @@ export function judgeRepetitions(input: RepetitionComparison): NoiseVerdict {
     outcome: regressed ? 'regressed' : worsening > input.tolerance ? 'within_noise' : 'within_tolerance',
   };
 }
+
+/**
+ * One metric of one level of an A/B run, as pairs: the k-th base repetition and the k-th head
+ * repetition, which ran back to back (the ABBA order of core/ab/schedule.ts puts them next to
+ * each other), so that both saw the machine of the same moment.
+ */
+export interface PairedComparison {
+  /** `[base, head]` per pair, in the order they ran; at least one. */
+  pairs: readonly (readonly [base: number, head: number])[];
+  worse: WorseDirection;
+  /** The tolerance in `unit` (0 or more): the median change over the pairs must be worse than this. */
+  tolerance: number;
+  /** `pct` (default) or `points`. */
+  unit?: ChangeUnit;
+}
+
+/** The verdict of one metric over pairs. Changes and noise in the comparison's `unit`. */
+export interface PairedVerdict {
+  unit: ChangeUnit;
+  /** Head against base within each pair, signed as the metric moves (+ = higher), in the order the pairs ran. */
+  pair_changes: number[];
+  /** Median of `pair_changes`: the change the verdict is about. */
+  change: number;
+  /** `change`, + = worse. */
+  worsening: number;
+  /** The pair in which the head looked least worse (+ = worse): at or below 0, some pair saw no slowdown at all. */
+  least_worsening: number;
+  /** Largest distance of a pair's change from their median: the noise of the paired change. */
+  pair_noise: number;
+  tolerance: number;
+  regressed: boolean;
+  outcome: NoiseOutcome;
+}
+
+/**
+ * The A/B rule: a metric regresses when the median of the pairs' changes is worse than the
+ * tolerance AND the head was worse in every pair. Why pairs and not the two sides' medians: the
+ * machine's speed drifts between repetitions by more than a slowdown worth catching (on the
+ * shared 2-core VM where it was chosen, one side's repetitions spread by ±14-19 % in throughput),
+ * but two runs a few seconds apart see nearly the same machine, so the change within a pair
+ * carries the slowdown and little of the drift. Why every pair: with 3 pairs, one pair that saw
+ * no slowdown says the median's change may be noise; a real slowdown shows in each of them.
+ * With one pair it is the plain comparison. See README "The A/B rule". Pure.
+ * @throws RangeError when there is no pair, a value is not finite, or the tolerance is negative
+ */
+export function judgePairs(input: PairedComparison): PairedVerdict {
+  const unit = input.unit ?? 'pct';
+  if (input.pairs.length === 0) throw new RangeError('judgePairs: no pair; expected at least one [base, head] pair');
+  check(input.pairs.map((p) => p[0]), 'base');
+  check(input.pairs.map((p) => p[1]), 'head');
+  if (!(input.tolerance >= 0)) throw new RangeError(`judgePairs: tolerance ${input.tolerance}; expected 0 or more`);
+  const sign = input.worse === 'higher' ? 1 : -1;
+  const changes = input.pairs.map(([b, h]) => changeIn(unit, b, h));
+  const change = median(changes);
+  const worsening = sign * change;
+  const leastWorsening = Math.min(...changes.map((c) => sign * c));
+  const pairNoise = Math.max(...changes.map((c) => Math.abs(c - change)));
+  const regressed = worsening > input.tolerance && leastWorsening > 0;
+  return {
+    unit,
+    pair_changes: changes,
+    change,
+    worsening,
+    least_worsening: leastWorsening,
+    pair_noise: Number.isFinite(pairNoise) ? pairNoise : 0,
+    tolerance: input.tolerance,
+    regressed,
+    outcome: regressed ? 'regressed' : worsening > input.tolerance ? 'within_noise' : 'within_tolerance',
+  };
+}

@@ -31,6 +31,17 @@ export function levelAxisOf(open: number, total: number): { name: string; label:
 export const levelLabel = (l: Pick<MeasuredLevel, 'concurrency' | 'target_rate_rps'>): string =>
   l.target_rate_rps !== undefined ? `${l.target_rate_rps} req/s` : `c=${l.concurrency}`;
 
+/**
+ * The y = x line of a throughput chart over offered rates: where throughput would be if every
+ * offered request succeeded. Undefined without an open-loop rate. Shared with the comparison and
+ * A/B charts. Pure.
+ */
+export function offeredRateSeries(rates: readonly number[]): Series | undefined {
+  if (rates.length === 0) return undefined;
+  const sorted = [...new Set(rates)].sort((a, b) => a - b);
+  return { label: 'offered rate (y = x)', color: '#000000', dashed: true, width: 1.2, points: sorted.map((r) => ({ x: r, y: r })) };
+}
+
 /** Successful req/s against concurrency, one line per scenario. */
 export function throughputChart(summary: RunSummary): ChartConfiguration<'line'> {
   const several = summary.scenarios.length > 1;
@@ -40,12 +51,8 @@ export function throughputChart(summary: RunSummary): ChartConfiguration<'line'>
     color: colorAt(i),
     points: measured(s).map((l) => ({ x: l.concurrency, y: l.throughput_rps })),
   }));
-  // Open loop: the y = x line, where throughput would be if every offered request succeeded.
-  const rates = summary.scenarios.filter(isOpenLoopScenario).flatMap((s) => measured(s).map((l) => l.concurrency));
-  if (rates.length) {
-    const sorted = [...new Set(rates)].sort((a, b) => a - b);
-    series.push({ label: 'offered rate (y = x)', color: '#000000', dashed: true, width: 1.2, points: sorted.map((r) => ({ x: r, y: r })) });
-  }
+  const offered = offeredRateSeries(summary.scenarios.filter(isOpenLoopScenario).flatMap((s) => measured(s).map((l) => l.concurrency)));
+  if (offered) series.push(offered);
   return lineChartConfig({
     title: `Throughput vs ${axis.name} (run "${summary.run_label}")`,
     xLabel: axis.label,

@@ -6,8 +6,9 @@
  */
 import type { ChartConfiguration } from 'chart.js';
 import { median } from '../../core/model/stats.ts';
-import { isMeasured, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
+import { isMeasured, isOpenLoop, type MeasuredLevel, type RunSummary } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig, type Series } from '../charts/line-chart.ts';
+import { offeredRateSeries } from '../charts/run-charts.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
 import { levelAxisFor, levelColumn } from './compare-outputs.ts';
 
@@ -16,10 +17,12 @@ export interface AbCheckView {
   metric: 'throughput_rps' | 'p95_ms' | 'error_rate_pct';
   base: number;
   head: number;
+  /** Median of the pairs' changes (the k-th head repetition against the k-th base repetition, run back to back). */
   change: number;
+  pair_changes: readonly number[];
+  pair_noise: number;
   base_noise: number;
   head_noise: number;
-  beyond_worst: number;
   tolerance: number;
   unit: '%' | 'pp';
   regressed: boolean;
@@ -83,7 +86,9 @@ export function abCharts(sides: readonly AbSideRun[]): Record<'throughput' | 'p9
   const tp = abSeries(sides, (l) => l.throughput_rps);
   const p95 = abSeries(sides, (l) => l.latency_ms.p95);
   // Open-loop scenarios are plotted against their offered rate, as in a run's own charts.
-  const axis = levelAxisFor(sides.flatMap((s) => s.summary.scenarios.flatMap(complete)));
+  const levels = sides.flatMap((s) => s.summary.scenarios.flatMap(complete));
+  const axis = levelAxisFor(levels);
+  const offered = offeredRateSeries(levels.flatMap((l) => (isOpenLoop(l) ? [l.concurrency] : [])));
   const common = { xLabel: axis.label, subtitle: 'lines: median of the repetitions; dashed: their min and max (the noise)' };
   const withoutBlankLegend = (config: ChartConfiguration<'line'>): ChartConfiguration<'line'> => {
     const labels = config.options?.plugins?.legend?.labels;
@@ -92,7 +97,13 @@ export function abCharts(sides: readonly AbSideRun[]): Record<'throughput' | 'p9
   };
   return {
     throughput: withoutBlankLegend(
-      lineChartConfig({ ...common, title: `Throughput: ${title}`, yLabel: 'successful requests per second (req/s)', series: tp.series, xLog2Ticks: tp.ticks }),
+      lineChartConfig({
+        ...common,
+        title: `Throughput: ${title}`,
+        yLabel: 'successful requests per second (req/s)',
+        series: [...tp.series, ...(offered ? [offered] : [])],
+        xLog2Ticks: tp.ticks,
+      }),
     ),
     p95_latency: withoutBlankLegend(lineChartConfig({ ...common, title: `p95 latency: ${title}`, yLabel: 'p95 latency (ms)', series: p95.series, xLog2Ticks: p95.ticks })),
   };
@@ -115,16 +126,17 @@ export function abVerdictTable(verdicts: readonly AbVerdictView[]): string {
         c.base.toFixed(digits),
         c.head.toFixed(digits),
         `${signed(c.change)}${unit}`,
+        c.pair_changes.map(signed).join(', '),
+        `±${c.pair_noise.toFixed(1)}${unit}`,
         `±${c.base_noise.toFixed(1)}${unit} / ±${c.head_noise.toFixed(1)}${unit}`,
-        `${signed(c.beyond_worst)}${unit}`,
         `${c.tolerance}${unit}`,
         c.regressed ? '**REGRESSED**' : 'ok',
       ];
     }),
   );
   return markdownTable(
-    ['scenario', level.header, 'metric', 'base (median)', 'head (median)', 'change', 'noise base / head', "beyond base's worst", 'tolerance', 'verdict'],
+    ['scenario', level.header, 'metric', 'base (median)', 'head (median)', 'paired change (median)', 'pairs, in order', 'pair noise', 'spread base / head', 'tolerance', 'verdict'],
     rows,
-    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }

@@ -2,7 +2,7 @@ import type { ChartConfiguration } from 'chart.js';
 import { COMPARE_OUTPUTS } from '../../core/model/outputs.ts';
 import { isOpenLoop, type MeasuredLevel } from '../../core/model/summary.ts';
 import { colorAt, lineChartConfig } from '../charts/line-chart.ts';
-import { levelAxisOf, levelLabel } from '../charts/run-charts.ts';
+import { levelAxisOf, levelLabel, offeredRateSeries } from '../charts/run-charts.ts';
 import { columns, formatCsv } from '../csv/columns.ts';
 import { escapeMarkdown, markdownTable } from '../report/markdown.ts';
 import { levelPhrase, type Comparison, type LevelKey } from './compare-model.ts';
@@ -67,8 +67,14 @@ export function compareCharts(c: Comparison): Record<'throughput' | 'p95_latency
     return out;
   };
   const common = { xLabel: levelAxisFor(c.rows.map((r) => r.level)).label, xLog2Ticks: ticks };
+  const offered = offeredRateSeries(c.rows.flatMap((r) => (isOpenLoop(r.level) ? [r.level.concurrency] : [])));
   return {
-    throughput: lineChartConfig({ ...common, title: `Throughput: ${title}`, yLabel: 'successful requests per second (req/s)', series: series((l) => l.throughput_rps) }),
+    throughput: lineChartConfig({
+      ...common,
+      title: `Throughput: ${title}`,
+      yLabel: 'successful requests per second (req/s)',
+      series: [...series((l) => l.throughput_rps), ...(offered ? [offered] : [])],
+    }),
     p95_latency: lineChartConfig({ ...common, title: `p95 latency: ${title}`, yLabel: 'p95 latency (ms)', series: series((l) => l.latency_ms.p95) }),
     error_rate: lineChartConfig({
       ...common,

@@ -40,7 +40,7 @@ describe('loadbench ab', () => {
     // On GitHub Actions: an annotation per regression, the report in the job summary.
     expect(r.stdout).toMatch(/^::error title=loadbench ab::A\/B regression: work, concurrency 1: throughput/m);
     expect(readFileSync(jobSummary, 'utf8')).toMatch(/^\*\*Verdict: REGRESSED\*\*/m);
-    expect(r.stderr).toMatch(/A\/B regression: work, concurrency 1: throughput base [\d.]+ req\/s, head [\d.]+ req\/s, change -[\d.]+ %, noise ±[\d.]+ % base \/ ±[\d.]+ % head \(3\/3 repetitions\); REGRESSED/);
+    expect(r.stderr).toMatch(/A\/B regression: work, concurrency 1: throughput base [\d.]+ req\/s, head [\d.]+ req\/s, paired change -[\d.]+ % \(pairs -[\d.]+, -[\d.]+, -[\d.]+; noise ±[\d.]+ %\), sides ±[\d.]+ % base \/ ±[\d.]+ % head \(3\/3 repetitions\); REGRESSED: beyond the tolerance \d+ % and worse in all 3 pairs/);
     expect(r.stderr).toMatch(/A\/B regression: work, concurrency 4: throughput/);
     expect(r.stdout).toMatch(/0 level\(s\) within tolerance, 2 regressed, 0 not judged/);
     // ABBA: 2 levels x 3 repetitions x 2 sides, base first, then head twice.
@@ -78,7 +78,7 @@ describe('loadbench ab', () => {
     const r = await runAbCommand(dir, ['--base', 'HEAD~1']);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     // The offered rate is met on both sides (50 req/s, well below either build's capacity): the slower build shows in latency from the due time.
-    expect(r.stderr).toMatch(/A\/B regression: work, 50 req\/s: p95 base [\d.]+ ms, head [\d.]+ ms, change \+[\d.]+ %/);
+    expect(r.stderr).toMatch(/A\/B regression: work, 50 req\/s: p95 base [\d.]+ ms, head [\d.]+ ms, paired change \+[\d.]+ %/);
     expect(r.stderr).not.toMatch(/concurrency 50/);
     expect(r.stdout).toMatch(/\[1\/6\] work, 50 req\/s, base rep 1\/3/);
     const prefix = /wrote (runs\/ab_[0-9a-f]+_[0-9a-f]+)_base_summary\.json/.exec(r.stdout)?.[1];

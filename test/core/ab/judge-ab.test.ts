@@ -36,8 +36,9 @@ function run(label: string, levels: Record<number, [number, number][]>, extra: L
 describe('judgeAb', () => {
   const base = run('base', { 1: [[100, 10], [104, 10.5], [97, 10.2]], 4: [[400, 12], [380, 12.5], [410, 11.8]] });
 
-  it('flags the levels where the head median is worse than the base worst repetition by more than the tolerance', () => {
-    // Level 1: throughput 75 (median) against a worst of 97: -22.7 % beyond it, over 15 %. Level 4: within the noise.
+  it('flags the levels where the median of the back-to-back pairs is worse than the tolerance and every pair is worse', () => {
+    // Level 1, throughput pairs: 76/100 = -24 %, 75/104 = -27.885 %, 74/97 = -23.711 %: median -24 %, over 15 %.
+    // Level 4: -7.5 %, +1.3 %, -8.5 %: within the tolerance.
     const head = run('head', { 1: [[76, 13], [75, 13.2], [74, 13.1]], 4: [[370, 12.6], [385, 12.4], [375, 12.9]] });
     const verdicts = judgeAb(base, head, TOL);
     expect(verdicts.map((v) => [v.concurrency, v.status])).toEqual([
@@ -45,24 +46,55 @@ describe('judgeAb', () => {
       [4, 'pass'],
     ]);
     const tp1 = verdicts[0]!.checks.find((c) => c.metric === 'throughput_rps')!;
-    expect(tp1).toMatchObject({ base: 100, head: 75, regressed: true, unit: '%', tolerance: 15 });
-    expect(tp1.change).toBeCloseTo(-25, 5);
-    expect(tp1.beyond_worst).toBeCloseTo(((97 - 75) / 97) * 100, 5);
-    // Noise: the largest distance of a repetition from its side's median.
+    // base and head are the sides' medians; the change is the pairs' median.
+    expect(tp1).toMatchObject({ base: 100, head: 75, regressed: true, outcome: 'regressed', unit: '%', tolerance: 15 });
+    expect(tp1.change).toBeCloseTo(-24, 5);
+    expect(tp1.pair_changes.map((x) => Number(x.toFixed(3)))).toEqual([-24, -27.885, -23.711]);
+    expect(tp1.pair_noise).toBeCloseTo(3.885, 3);
+    // Spread: the largest distance of a repetition from its side's median.
     expect(tp1.base_noise).toBeCloseTo(4, 5);
     const p95 = verdicts[0]!.checks.find((c) => c.metric === 'p95_ms')!;
-    expect(p95.regressed).toBe(true); // 13.1 against a worst of 10.5: +24.8 %
+    expect(p95.regressed).toBe(true); // pairs +30 %, +25.7 %, +28.4 %
+    const tp4 = verdicts[1]!.checks.find((c) => c.metric === 'throughput_rps')!;
+    expect(tp4).toMatchObject({ regressed: false, outcome: 'within_tolerance' });
     const lines = describeAbRegressions(verdicts);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^A\/B regression: submit, concurrency 1: throughput base 100\.0 req\/s, head 75\.0 req\/s, change -25\.0 %, noise ±4\.0 % base \/ ±1\.3 % head \(3\/3 repetitions\); REGRESSED: \+22\.7 % beyond the base's worst repetition, tolerance 15 %$/);
+    expect(lines[0]).toBe(
+      'A/B regression: submit, concurrency 1: throughput base 100.0 req/s, head 75.0 req/s, paired change -24.0 % (pairs -24.0, -27.9, -23.7; noise ±3.9 %), ' +
+        'sides ±4.0 % base / ±1.3 % head (3/3 repetitions); REGRESSED: beyond the tolerance 15 % and worse in all 3 pairs',
+    );
   });
 
-  it('a change beyond the tolerance but inside the base noise passes', () => {
-    // -16 % from the base median at level 4 (400 → 336), but the base's worst (380) is only 11.6 % above.
-    const head = run('head', { 1: [[100, 10], [101, 10.1], [99, 10.3]], 4: [[336, 12], [340, 12], [330, 12]] });
+  it('a median change beyond the tolerance passes when one pair saw no slowdown (within the noise)', () => {
+    // Level 4 throughput pairs: 336/400 = -16 %, 390/380 = +2.6 %, 330/410 = -19.5 %: median -16 %, but pair 2 is better.
+    const head = run('head', { 1: [[100, 10], [101, 10.1], [99, 10.3]], 4: [[336, 12], [390, 12], [330, 12]] });
     const v = judgeAb(base, head, TOL).find((x) => x.concurrency === 4)!;
     expect(v.status).toBe('pass');
-    expect(v.checks[0]!.change).toBeLessThan(-15);
+    expect(v.checks[0]).toMatchObject({ metric: 'throughput_rps', regressed: false, outcome: 'within_noise' });
+    expect(v.checks[0]!.change).toBeCloseTo(-16, 5);
+  });
+
+  it('catches a slowdown that the drift of the machine hides from the sides\' medians', () => {
+    // The machine speeds up over the run: base 300, 400, 500 req/s; the head 20 % below its partner every time.
+    // Its median (320) is above the base's worst repetition (300): side against side, within the noise.
+    const drifting = run('base', { 1: [[300, 10], [400, 10], [500, 10]] });
+    const slower = run('head', { 1: [[240, 10], [320, 10], [400, 10]] });
+    const tp = judgeAb(drifting, slower, TOL)[0]!.checks[0]!;
+    expect(tp).toMatchObject({ metric: 'throughput_rps', base: 400, head: 320, regressed: true });
+    expect(tp.pair_changes.map((x) => Number(x.toFixed(6)))).toEqual([-20, -20, -20]);
+    expect(tp.pair_noise).toBeCloseTo(0, 9);
+    expect(tp.base_noise).toBe(25);
+  });
+
+  it('pairs the k-th repetitions and leaves out one whose partner did not complete', () => {
+    // The head's repetition 2 was cut short: pairs 1 and 3 only.
+    const head = run('head', { 1: [[80, 10], [1, 10], [78, 10]] });
+    head.scenarios[0]!.levels[1]!.status = 'partial';
+    const v = judgeAb(base, head, TOL)[0]!;
+    expect(v.repetitions).toEqual({ base: 3, head: 2 });
+    const tp = v.checks[0]!;
+    expect(tp.pair_changes.map((x) => Number(x.toFixed(3)))).toEqual([-20, -19.588]); // 80/100, 78/97
+    expect(tp.regressed).toBe(true);
   });
 
   it('does not judge levels with too few requests, a missing side, or a scenario with baseline: false', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeIn, judgeRepetitions, repetitionNoise } from '../../../core/gates/noise-verdict.ts';
+import { changeIn, judgePairs, judgeRepetitions, repetitionNoise } from '../../../core/gates/noise-verdict.ts';
 
 describe('repetitionNoise', () => {
   it('is the largest distance from the median, in % of the median or in points', () => {
@@ -100,5 +100,40 @@ describe('judgeRepetitions: the head median against the base worst repetition', 
     expect(() => judgeRepetitions({ base: [], head: [1], worse: 'higher', tolerance: 1 })).toThrow(/base has no repetition/);
     expect(() => judgeRepetitions({ base: [1], head: [Number.NaN], worse: 'higher', tolerance: 1 })).toThrow(/head holds NaN/);
     expect(() => judgeRepetitions({ base: [1], head: [1], worse: 'higher', tolerance: -1 })).toThrow(/tolerance -1/);
+  });
+});
+
+describe('judgePairs: the median change over back-to-back pairs, and every pair worse', () => {
+  it('regresses when the median pair change is beyond the tolerance and the head is worse in every pair', () => {
+    // Throughput pairs: 400 -> 320 (-20 %), 500 -> 410 (-18 %), 300 -> 255 (-15 %): median -18 %.
+    const v = judgePairs({ pairs: [[400, 320], [500, 410], [300, 255]], worse: 'lower', tolerance: 10 });
+    expect(v.pair_changes).toEqual([-20, -18, -15]);
+    expect(v).toMatchObject({ unit: 'pct', change: -18, worsening: 18, least_worsening: 15, pair_noise: 3, regressed: true, outcome: 'regressed' });
+  });
+
+  it('is within the noise when the median is beyond the tolerance but one pair is not worse', () => {
+    // p95 pairs: +30 %, -2 %, +25 %: median +25 % over 15 %, but the second pair saw the head faster.
+    const v = judgePairs({ pairs: [[10, 13], [10, 9.8], [10, 12.5]], worse: 'higher', tolerance: 15 });
+    expect(v.change).toBeCloseTo(25, 9);
+    expect(v.least_worsening).toBeCloseTo(-2, 9);
+    expect(v.pair_noise).toBeCloseTo(27, 9); // -2 is 27 from the median 25
+    expect(v).toMatchObject({ regressed: false, outcome: 'within_noise' });
+  });
+
+  it('is within the tolerance when every pair is worse but the median is not beyond it', () => {
+    const v = judgePairs({ pairs: [[100, 95], [100, 93], [100, 96]], worse: 'lower', tolerance: 10 });
+    expect(v).toMatchObject({ change: -5, least_worsening: 4, regressed: false, outcome: 'within_tolerance' });
+  });
+
+  it('judges one pair by its change, and points for the error rate', () => {
+    expect(judgePairs({ pairs: [[100, 80]], worse: 'lower', tolerance: 15 })).toMatchObject({ change: -20, pair_noise: 0, regressed: true });
+    const e = judgePairs({ pairs: [[0, 2], [0.5, 3], [0, 1.5]], worse: 'higher', tolerance: 1, unit: 'points' });
+    expect(e).toMatchObject({ unit: 'points', pair_changes: [2, 2.5, 1.5], change: 2, regressed: true });
+  });
+
+  it('rejects no pair, a non-finite value and a negative tolerance', () => {
+    expect(() => judgePairs({ pairs: [], worse: 'lower', tolerance: 10 })).toThrow(/no pair/);
+    expect(() => judgePairs({ pairs: [[1, NaN]], worse: 'lower', tolerance: 10 })).toThrow(/head holds NaN/);
+    expect(() => judgePairs({ pairs: [[1, 1]], worse: 'lower', tolerance: -1 })).toThrow(/tolerance -1/);
   });
 });

@@ -130,6 +130,11 @@ describe('comparison outputs, open loop', () => {
     expect(view.capacity_level).toBe('offered rate');
     const charts = compareCharts(c);
     for (const chart of Object.values(charts)) expect(xTitle(chart)).toBe('offered rate (requests per second, log2 scale)');
+    // The throughput chart has the y = x line over every offered rate of either run; the others do not.
+    const line = charts.throughput.data.datasets.find((d) => d.label === 'offered rate (y = x)');
+    const rates = [...new Set(c.rows.map((r) => r.level.concurrency))].sort((a, b) => a - b);
+    expect(line?.data).toEqual(rates.map((r) => ({ x: r, y: r })));
+    expect(charts.p95_latency.data.datasets.some((d) => d.label === 'offered rate (y = x)')).toBe(false);
     const csv = formatCompareCsv(c).trim().split('\n');
     expect(csv[0]).toBe('label,scenario,concurrency,target_rate_rps,requests,throughput_rps,latency_p50_ms,latency_p95_ms,latency_p99_ms,error_rate_pct,slo_pass');
     // An open-loop level has no concurrency: its key is in target_rate_rps, as in a run's summary CSV.
@@ -168,6 +173,7 @@ describe('comparison outputs, open loop', () => {
     expect(view.figures_table_md).toContain('| 2x | submit | 2 (num_nodes) | 720.0 | 4 | concurrency 8 (720.0 req/s) | 1.80x | 90 % |');
     expect(view.capacity_level).toBe('concurrency level');
     for (const chart of Object.values(compareCharts(c))) expect(xTitle(chart)).toBe('concurrency (concurrent clients, log2 scale)');
+    expect(compareCharts(c).throughput.data.datasets.some((d) => d.label === 'offered rate (y = x)')).toBe(false);
     expect(formatCompareCsv(c).trim().split('\n')[1]).toMatch(/^1x,submit,1,,500,100\.00,/);
   });
 });
