@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../engine/histogram.ts';
 import { runLevel, type OpenLevelPlan } from '../../engine/level-controller.ts';
 import { startServer, type TestServer } from '../helpers/servers.ts';
 import { levelPlan } from '../helpers/level-plan.ts';
+import { percentile, startTimerProbe, watchMachine } from '../helpers/timer-probe.ts';
+import { DISTURBED_OTHER_CORES } from '../../core/gates/baseline.ts';
 
 let server: TestServer | undefined;
 let child: ChildProcess | undefined;
@@ -64,12 +66,16 @@ describe('open-loop levels', () => {
     }
   }, 60_000);
 
-  it('keeps the rate within 1 % at 200, 1,000 and 5,000 req/s against a 5 ms server, lag p99 within the client-bound limit at 1,000 (2 ms with LOADBENCH_STRICT_TIMING=1), nothing dropped', async () => {
+  it("keeps the rate within 1 % at 200, 1,000 and 5,000 req/s against a 5 ms server, lag p99 under 2 ms at 1,000 unless other work shared the machine, nothing dropped", async () => {
     const url = await childServer(5);
     for (const rate of [200, 1000, 5000]) {
       // 1,000 req/s for 10 s: its lag p99 rests on 10,000 arrivals, so that one pause of the machine of some 30 ms (seen
       // here now and then: every arrival due in it is late) is not the p99 of a whole level by itself, as it is of 3,000.
+      const probe = rate === 1000 ? startTimerProbe() : undefined;
+      const machine = rate === 1000 ? watchMachine([process.pid, child!.pid!]) : undefined;
       const r = await runLevel(levelPlan(url, { concurrency: rate, durationSeconds: rate === 1000 ? 10 : 3, warmupSeconds: 0.5, open: open(rate) }));
+      const share = machine?.stop();
+      const machineLate = probe ? percentile(await probe.stop(), 99) : 0;
       const o = r.open_loop!;
       console.log(`rate ${rate}: achieved ${o.achieved_rate_rps.toFixed(1)} req/s, lag p50 ${o.schedule_lag_ms.p50} p99 ${o.schedule_lag_ms.p99} ms, cpu ${r.generator.cpu_pct} %, service p50 ${o.service_time_ms.p50} ms, in flight max ${o.max_in_flight_seen}`);
       expect(Math.abs(o.achieved_rate_rps / rate - 1)).toBeLessThan(0.01);
@@ -80,14 +86,22 @@ describe('open-loop levels', () => {
       expect(decodeHistogram(o.schedule_lag_histogram).totalCount).toBe(o.sent);
       expect(decodeHistogram(o.service_histogram).totalCount).toBe(r.successes);
       if (rate === 1000) {
-        // Lag is the generator's own timing; the issue's target is 2 ms. Measured on this 2-core VM with this file alone
-        // (10 s at 1,000 req/s): p99 1.05-1.66 ms in most runs, 3.3-4.7 ms in about one run in three, those with pauses
-        // of the whole machine (event-loop delay max 11-27 ms while the process used 15 % of a core). So CI asserts the
-        // client-bound limit, 5 ms (above it a level is marked client_bound), 10 ms when other work keeps the machine
-        // busy, and LOADBENCH_STRICT_TIMING=1 asserts the 2 ms target.
-        const busy = availableParallelism() - loadavg()[0]! < 1;
-        const limit = process.env.LOADBENCH_STRICT_TIMING === '1' ? 2 : busy ? 10 : 5;
-        expect(o.schedule_lag_ms.p99, `schedule lag p99 at 1,000 req/s (load average ${loadavg()[0]!.toFixed(1)}, limit ${limit} ms)`).toBeLessThan(limit);
+        // The issue's target: lag p99 under 2 ms at 1,000 req/s, which is the generator's own timing only when the
+        // machine is its own. On this 2-core VM it is not always: measured 2026-12-02, lag p99 1.05-1.66 ms in most
+        // 10 s runs, 3.3-4.7 ms in about one in three; 2026-12-03, 0.87-1.10 ms alone, 4.98 ms beside 3 busy processes
+        // (while a thread sleeping 1 ms at a time was late by 0.70 ms at p99: the generator does more per wake-up, and
+        // the scheduler makes it wait for the busy ones). So the 2 ms are asserted, plus the machine's own timer
+        // lateness (the probe thread's p99), when other processes and the hypervisor took under DISTURBED_OTHER_CORES
+        // (the gates' threshold, 0.25 core) over the same seconds; on a shared machine, the client-bound limit, 5 ms.
+        // LOADBENCH_STRICT_TIMING=1 asserts 2 ms always.
+        const taken = share ? share.otherCores + share.stealCores : 0;
+        const shared = taken > DISTURBED_OTHER_CORES;
+        const limit = process.env.LOADBENCH_STRICT_TIMING === '1' ? 2 : shared ? 5 : 2 + machineLate;
+        const machineText =
+          `other processes ${share ? share.otherCores.toFixed(2) : '?'} cores, steal ${share ? share.stealCores.toFixed(2) : '?'} cores, ` +
+          `timer lateness p99 ${machineLate.toFixed(2)} ms (probe thread), load average ${loadavg()[0]!.toFixed(1)}`;
+        console.log(`rate 1000: lag p99 ${o.schedule_lag_ms.p99} ms; beside it ${machineText}; limit ${limit.toFixed(2)} ms${shared ? ' (shared machine)' : ''}`);
+        expect(o.schedule_lag_ms.p99, `schedule lag p99 at 1,000 req/s (${machineText}; limit ${limit.toFixed(2)} ms)`).toBeLessThan(limit);
       }
       // The timeline's achieved rate per second adds up to what was sent.
       expect(r.timeline.reduce((a, p) => a + (p.sent ?? 0), 0)).toBe(o.sent);
