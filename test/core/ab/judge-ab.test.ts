@@ -107,6 +107,12 @@ describe('judgeAb', () => {
     const noBase = judgeAb(run('base', { 1: [[100, 10]] }), headOnly4, TOL);
     expect(noBase[0]!.reason).toMatch(/no complete repetition on the base side/);
     expect(judgeAb(base, run('head', { 1: [[50, 30]] }, [], false), TOL)[0]!.status).toBe('not_judged');
+    // Each side completed a repetition, but not the same one: no pair ran back to back.
+    const onlySecond = run('head', { 1: [[1, 10], [100, 10]] });
+    onlySecond.scenarios[0]!.levels[0]!.status = 'partial';
+    const unpaired = judgeAb(run('base', { 1: [[100, 10]] }), onlySecond, TOL);
+    expect(unpaired[0]).toMatchObject({ status: 'not_judged', repetitions: { base: 1, head: 1 } });
+    expect(unpaired[0]!.reason).toMatch(/no repetition completed on both sides/);
   });
 
   it('judges the error rate in percentage points', () => {
