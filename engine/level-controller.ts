@@ -133,7 +133,9 @@ class LevelController {
   #timers: NodeJS.Timeout[] = [];
   /** Open loop: when the measured phase starts by the schedule (t0 + warm-up), ms since the epoch. */
   #plannedMeasureEpochMs = 0;
-  #lastProgress = { t: 0, requests: 0 };
+  // -Infinity, not 0: performance.now() counts from the process's start, so a level begun in a process's first
+  // second would otherwise give no first event (seen in CI: a 1 s level with no progress at all).
+  #lastProgress = { t: -Infinity, requests: 0 };
   /** Raw chunks from generator threads, written one after the other. */
   #rawChain: Promise<void> = Promise.resolve();
 
@@ -298,7 +300,7 @@ class LevelController {
     const requests = c.reduce((a, x) => a + x.requests, 0);
     const total = requests + c.reduce((a, x) => a + x.warmupRequests, 0);
     const dt = (now - this.#lastProgress.t) / 1000;
-    const rps = this.#lastProgress.t > 0 && dt > 0 ? (total - this.#lastProgress.requests) / dt : 0;
+    const rps = Number.isFinite(this.#lastProgress.t) && dt > 0 ? (total - this.#lastProgress.requests) / dt : 0;
     this.#lastProgress = { t: now, requests: total };
     if (!plan.onProgress) return;
     const nowEpoch = performance.timeOrigin + now;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeHistogram } from '../../engine/histogram.ts';
 import { RawCsvWriter } from '../../engine/raw-csv-writer.ts';
 import { runLevel } from '../../engine/level-controller.ts';
@@ -133,6 +133,23 @@ describe('runLevel against local servers', () => {
     expect(r.timeline.length).toBeGreaterThanOrEqual(2);
     expect(r.timeline.reduce((a, p) => a + p.requests, 0)).toBe(r.requests);
     expect(r.timeline[0]!.p95_ms).toBeGreaterThan(4);
+  });
+
+  it('gives a first progress event at the start of a level begun in the process\'s first second', async () => {
+    server = await startServer((_n, _req, res) => res.end('{}'));
+    // performance.now() counts from the process's start: make this one look 200 ms old (a shift, so durations stay true).
+    const real = performance.now.bind(performance);
+    const shift = real() - 200;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => real() - shift);
+    try {
+      const events: ProgressEvent[] = [];
+      await runLevel(plan(server.url, { concurrency: 2, requestsPerLevel: 50, onProgress: (e) => events.push(e) }));
+      expect(events.length).toBeGreaterThanOrEqual(1);
+      expect(events[0]!.requests).toBe(0);
+      expect(events[0]!.current_rps).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('stops at once when its signal is aborted and marks the level partial', async () => {
