@@ -1,12 +1,13 @@
 /**
  * What the machine did beside a timing test, measured over the same seconds: how late it woke a
  * sleeping thread up (a worker thread sleeping 1 ms at a time, lateness beyond the timers' own
- * granularity), and how much CPU other processes and the hypervisor took (`/proc`). The open-loop
+ * granularity), and how much CPU other processes and the hypervisor took (the resource sampler's
+`machine` figures, as the gates' disturbance rule reads them). The open-loop
  * rate test judges the generator's schedule lag against the issue's 2 ms only when the machine
  * was its own; a pause of the whole machine or a neighbour's job is the machine's. Test-only.
  */
 import { Worker } from 'node:worker_threads';
-import { ProcFs } from '../../core/resources/index.ts';
+import { startResourceSampler } from '../../core/resources/index.ts';
 
 // Node's timers count whole milliseconds from the loop's cached clock: a 1 ms timer set just
 // after a millisecond ticked fires up to 2 ms later on an idle machine. Lateness is counted from there.
@@ -58,29 +59,27 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** CPU used beside a test, in cores (1 = one core busy all the time). */
 export interface MachineShare {
-  /** Busy CPU of processes other than `ours`. */
+  /** Busy cores that were neither the target nor this process: the sampler's `otherCores`. */
   otherCores: number;
-  /** Time the hypervisor gave this machine's CPUs to other machines. */
+  /** Cores the hypervisor gave to other machines. */
   stealCores: number;
-  seconds: number;
 }
 
-/** Starts counting the machine's CPU; `stop()` gives what processes other than `ours` (pids) and the hypervisor took. Undefined off Linux. */
-export function watchMachine(ours: readonly number[]): { stop(): MachineShare } | undefined {
-  if (!ProcFs.usable()) return undefined;
-  const fs = new ProcFs();
-  const own = (): number => ours.reduce((a, pid) => a + ((st) => (st ? st.utimeTicks + st.stimeTicks : 0))(fs.readStat(pid)), 0);
-  const m0 = fs.readMachineCpu();
-  const o0 = own();
-  const t0 = performance.now();
+/**
+ * Starts the resource sampler with `targetPid` as the target (this process is the load
+ * generator); `stop()` gives what other processes and the hypervisor took meanwhile, or
+ * undefined where the sampler cannot measure (not Linux).
+ */
+export function watchMachine(targetPid: number): { stop(): MachineShare | undefined } {
+  const sampler = startResourceSampler({ target: { kind: 'pids', pids: [targetPid] } });
+  const nowMs = (): number => performance.timeOrigin + performance.now();
+  const startMs = nowMs();
   return {
     stop() {
-      const m1 = fs.readMachineCpu();
-      const o1 = own();
-      const seconds = (performance.now() - t0) / 1000;
-      if (!m0 || !m1) return { otherCores: 0, stealCores: 0, seconds };
-      const cores = (ticks: number): number => ticks / fs.ticksPerSecond / seconds;
-      return { otherCores: Math.max(0, cores(m1.busyTicks - m0.busyTicks - (o1 - o0))), stealCores: cores(m1.stealTicks - m0.stealTicks), seconds };
+      const s = sampler.summarize({ startMs, endMs: nowMs() });
+      sampler.stop();
+      if (!s.available || !s.machine) return undefined;
+      return { otherCores: s.machine.otherCores, stealCores: (s.machine.stealPercent / 100) * s.machine.cores };
     },
   };
 }
