@@ -172,7 +172,7 @@ export function describeAbCheck(v: AbLevelVerdict, c: AbCheck): string {
   const sides = `sides ±${c.base_noise.toFixed(1)}${unit} base / ±${c.head_noise.toFixed(1)}${unit} head (${v.repetitions.base}/${v.repetitions.head} repetitions)`;
   return (
     `${v.scenario}, ${levelName(v)}: ${m.name} base ${c.base.toFixed(m.digits)} ${m.unit}, head ${c.head.toFixed(m.digits)} ${m.unit}, ` +
-    `${c.pair_changes.length > 1 ? "paired change" : "change"} ${signed(c.change, 1)}${unit}${pairs}, ${sides}; ${VERDICT_TEXT[c.outcome](`${c.tolerance}${unit}`, c.pair_changes.length)}`
+    `${c.pair_changes.length > 1 ? 'paired change' : 'change'} ${signed(c.change, 1)}${unit}${pairs}, ${sides}; ${VERDICT_TEXT[c.outcome](`${c.tolerance}${unit}`, c.pair_changes.length)}`
   );
 }
 

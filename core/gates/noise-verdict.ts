@@ -1,6 +1,6 @@
 /**
- * The noise-aware regression rule (issue 13, part 2), for any two sets of repetitions of one
- * metric: the baseline's (or an A/B run's base build) and this run's (the head).
+ * The noise-aware regression rules (issue 13, part 2). `judgeRepetitions`, for any two sets of
+ * repetitions of one metric: the baseline's and this run's (the head).
  *
  * Rule: the head regresses when its median is worse than the base's WORST repetition by more
  * than the tolerance. Against the base's median, that is a change larger than the tolerance plus
@@ -13,6 +13,9 @@
  * machine state (a neighbour's burst, a GC, CPU frequency), so they are not independent draws; a
  * rank test over them calls every small drift between two runs "significant". Repetitions are
  * separate level runs, the unit that varies the way a rerun does. See README "Noise-aware verdict".
+ *
+ * `judgePairs` below is the rule of `loadbench ab`, whose repetitions come in pairs run back to
+ * back: the median change over the pairs, and the head worse in every pair.
  *
  * Pure functions, no I/O; the API (names and fields) is stable: `loadbench ab` imports it.
  */
@@ -177,10 +180,10 @@ export interface PairedVerdict {
 /**
  * The A/B rule: a metric regresses when the median of the pairs' changes is worse than the
  * tolerance AND the head was worse in every pair. Why pairs and not the two sides' medians: the
- * machine's speed drifts between repetitions by more than a slowdown worth catching (on the
- * shared 2-core VM where it was chosen, one side's repetitions spread by ±14-19 % in throughput),
- * but two runs a few seconds apart see nearly the same machine, so the change within a pair
- * carries the slowdown and little of the drift. Why every pair: with 3 pairs, one pair that saw
+ * machine's speed drifts during a run (where it was chosen, the reference gateway's throughput
+ * at concurrency 1 rose through every level's repetitions, and the rule of `judgeRepetitions`
+ * measured from the first and lowest), but two runs a few seconds apart see nearly the same
+ * machine, so the change within a pair carries the slowdown and little of the drift. Why every pair: with 3 pairs, one pair that saw
  * no slowdown says the median's change may be noise; a real slowdown shows in each of them.
  * With one pair it is the plain comparison. See README "The A/B rule". Pure.
  * @throws RangeError when there is no pair, a value is not finite, or the tolerance is negative

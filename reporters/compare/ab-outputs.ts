@@ -17,8 +17,9 @@ export interface AbCheckView {
   metric: 'throughput_rps' | 'p95_ms' | 'error_rate_pct';
   base: number;
   head: number;
-  /** Median of the pairs' changes (the k-th head repetition against the k-th base repetition, run back to back). */
+  /** Median of `pair_changes`: the change judged. */
   change: number;
+  /** The k-th head repetition against the k-th base repetition (run back to back), per pair in order. */
   pair_changes: readonly number[];
   pair_noise: number;
   base_noise: number;
